@@ -1,0 +1,141 @@
+"""Settings, resolved once: explicit arguments, then TOKENBUDGET_* environment, then the config file, then defaults.
+
+The resolved `Settings` object is passed down to whatever needs it; nothing reads the environment later.
+`TOKENBUDGET_HOME` moves every file the tool writes (the config file and the embedded SQLite store).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from tokenbudget.core.errors import ConfigError
+
+ENV_PREFIX = "TOKENBUDGET_"
+CONFIG_FILE_NAME = "config.toml"
+DB_FILE_NAME = "tokenbudget.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob the core needs. Build it with `Settings.resolve()`."""
+
+    home: Path | None = None
+    data_dir: Path = field(default_factory=Path)
+    config_dir: Path = field(default_factory=Path)
+    database_url: str = ""
+    # Project name given to events that carry none.
+    default_project: str = "default"
+    # Echo every SQL statement (debugging).
+    echo_sql: bool = False
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / CONFIG_FILE_NAME
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def resolve(
+        cls,
+        overrides: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Settings:
+        """Resolve settings from `overrides` (e.g. CLI options), `environ`, the config file and defaults."""
+        env = os.environ if environ is None else environ
+        given = {k: v for k, v in (overrides or {}).items() if v is not None}
+
+        home_raw = given.get("home") or env.get(ENV_PREFIX + "HOME")
+        home = Path(home_raw).expanduser() if home_raw else None
+        data_dir, config_dir = _default_dirs(home)
+        config_dir = Path(given.get("config_dir") or env.get(ENV_PREFIX + "CONFIG_DIR") or config_dir)
+        file_values = _read_config_file(config_dir / CONFIG_FILE_NAME)
+
+        def pick(name: str) -> Any:
+            if name in given:
+                return given[name]
+            env_value = env.get(ENV_PREFIX + name.upper())
+            if env_value is not None and env_value != "":
+                return env_value
+            return file_values.get(name)
+
+        data_dir = Path(pick("data_dir") or data_dir).expanduser()
+        database_url = pick("database_url") or f"sqlite:///{data_dir / DB_FILE_NAME}"
+        return cls(
+            home=home,
+            data_dir=data_dir,
+            config_dir=config_dir,
+            database_url=_normalise_database_url(str(database_url)),
+            default_project=str(pick("default_project") or "default"),
+            echo_sql=_as_bool(pick("echo_sql"), "echo_sql"),
+        )
+
+    def describe(self) -> dict[str, str]:
+        """A printable view (the database password hidden)."""
+        out = {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        out["database_url"] = redact_url(self.database_url)
+        return out
+
+
+def _default_dirs(home: Path | None) -> tuple[Path, Path]:
+    if home is not None:
+        return home / "data", home
+    import platformdirs  # imported here: only needed when no TOKENBUDGET_HOME is set
+
+    return (
+        Path(platformdirs.user_data_dir("tokenbudget", appauthor=False)),
+        Path(platformdirs.user_config_dir("tokenbudget", appauthor=False)),
+    )
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    section = data.get("tokenbudget", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"config file {path}: [tokenbudget] must be a table")
+    return section
+
+
+def _as_bool(value: Any, name: str) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name}: expected true or false, got {value!r}")
+
+
+def _normalise_database_url(url: str) -> str:
+    # Accept the URLs people paste from their hosting provider; psycopg 3 is the driver we ship.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def redact_url(url: str) -> str:
+    """Hide the password of a database URL."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    creds, _, host = rest.rpartition("@")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else url

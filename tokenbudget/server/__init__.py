@@ -1,0 +1,1 @@
+"""server face of TokenBudget."""

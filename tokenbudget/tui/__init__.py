@@ -1,0 +1,1 @@
+"""tui face of TokenBudget."""
