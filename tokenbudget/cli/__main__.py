@@ -1,0 +1,3 @@
+from tokenbudget.cli.app import main
+
+main()
