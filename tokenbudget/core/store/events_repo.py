@@ -1,0 +1,233 @@
+"""Bulk event storage: idempotent inserts, streaming reads, bulk cost updates. Never one ORM object per event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tokenbudget.core.events import Event
+from tokenbudget.core.store.filtering import event_conditions
+from tokenbudget.core.store.schema import events
+from tokenbudget.core.usage import Usage
+
+if TYPE_CHECKING:
+    from tokenbudget.core.analytics import EventFilter
+    from tokenbudget.core.periods import Period
+
+NANO = Decimal("1e-9")
+
+
+@dataclass(frozen=True)
+class InsertResult:
+    inserted: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class CostUpdate:
+    """A new price for one stored event (from `reprice`). `cost_usd` is None when the event stays unpriced."""
+
+    event_id: str
+    price_key: str | None
+    cost_usd: Decimal | None
+    cost_status: str
+    price_version: str | None
+
+
+def to_nanos(cost: Decimal | None) -> int | None:
+    """Exact integer nano-USD; digits beyond the 9th decimal are rounded half-even (banker's rounding)."""
+    if cost is None:
+        return None
+    return int(cost.quantize(NANO, rounding=ROUND_HALF_EVEN).scaleb(9))
+
+
+def from_nanos(nanos: int | None) -> Decimal | None:
+    if nanos is None:
+        return None
+    return Decimal(int(nanos)).scaleb(-9).quantize(NANO)
+
+
+def _row(event: Event, ingested_at: datetime) -> dict[str, Any]:
+    usage = event.usage
+    return {
+        "event_id": event.event_id,
+        "occurred_at": event.occurred_at,
+        "project": event.project,
+        "provider": event.provider,
+        "model": event.model,
+        "price_key": event.price_key,
+        "input_tokens": usage.input_tokens,
+        "cache_read_input_tokens": usage.cache_read_input_tokens,
+        "cache_write_input_tokens": usage.cache_write_input_tokens,
+        "cache_write_1h_input_tokens": usage.cache_write_1h_input_tokens,
+        "output_tokens": usage.output_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "service_tier": usage.service_tier,
+        "cost_nanos": to_nanos(event.cost_usd),
+        "cost_status": event.cost_status,
+        "price_version": event.price_version,
+        "latency_ms": event.latency_ms,
+        "status": event.status,
+        "request_id": event.request_id,
+        "feature": event.feature,
+        "user_id": event.user_id,
+        "env": event.env,
+        "tags": dict(event.tags) or None,  # NULL rather than '{}' on millions of rows
+        "ingested_at": ingested_at,
+    }
+
+
+def _insert_statement(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # RETURNING the ids actually written is the one count both drivers report reliably for a batch.
+    return insert(events).on_conflict_do_nothing(index_elements=["event_id"]).returning(events.c.event_id)
+
+
+def insert_events(engine: sa.Engine, items: Iterable[Event], batch_size: int) -> InsertResult:
+    stmt = _insert_statement(engine.dialect.name)
+    inserted = duplicates = 0
+    batch: dict[str, Event] = {}
+
+    def flush() -> None:
+        nonlocal inserted, duplicates
+        now = datetime.now(timezone.utc)
+        rows = [_row(event, now) for event in batch.values()]
+        with engine.begin() as conn:
+            written = len(conn.execute(stmt, rows).all())
+        inserted += written
+        duplicates += len(rows) - written
+        batch.clear()
+
+    for event in items:
+        if event.event_id in batch:
+            duplicates += 1  # same id twice in one batch: the first one wins, like a later duplicate would
+            continue
+        batch[event.event_id] = event
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    return InsertResult(inserted=inserted, duplicates=duplicates)
+
+
+def _event(row: sa.Row[Any]) -> Event:
+    usage = Usage(
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        cache_read_input_tokens=row.cache_read_input_tokens,
+        cache_write_input_tokens=row.cache_write_input_tokens,
+        cache_write_1h_input_tokens=row.cache_write_1h_input_tokens,
+        reasoning_tokens=row.reasoning_tokens,
+        service_tier=row.service_tier or "standard",
+    )
+    return Event(
+        event_id=row.event_id,
+        occurred_at=row.occurred_at,
+        project=row.project,
+        model=row.model,
+        usage=usage,
+        cost_status=row.cost_status,
+        cost_usd=from_nanos(row.cost_nanos),
+        price_key=row.price_key,
+        price_version=row.price_version,
+        provider=row.provider,
+        feature=row.feature,
+        user_id=row.user_id,
+        env=row.env,
+        tags=dict(row.tags or {}),
+        latency_ms=row.latency_ms,
+        status=row.status,
+        request_id=row.request_id,
+    )
+
+
+def iter_events(
+    engine: sa.Engine,
+    period: Period | None,
+    filters: EventFilter | None,
+    *,
+    only_unpriced: bool,
+    batch_size: int,
+) -> Iterator[Event]:
+    """Stream events in id order, one short query per page (keyset pagination).
+
+    Pages rather than one open cursor: callers such as `reprice` write between pages, and on SQLite a long-lived
+    read transaction would pin the WAL; on PostgreSQL it would hold a snapshot for the whole export.
+    """
+    conditions = event_conditions(period, filters)
+    if only_unpriced:
+        conditions.append(events.c.cost_status == "unpriced")
+    last_id = 0
+    while True:
+        query = (
+            sa.select(events)
+            .where(*conditions, events.c.id > last_id)
+            .order_by(events.c.id)
+            .limit(batch_size)
+        )
+        with engine.connect() as conn:
+            rows = conn.execute(query).all()
+        for row in rows:
+            yield _event(row)
+        if len(rows) < batch_size:
+            return
+        last_id = rows[-1].id
+
+
+def update_costs(engine: sa.Engine, updates: Iterable[CostUpdate], batch_size: int = 5000) -> int:
+    stmt = (
+        sa.update(events)
+        .where(events.c.event_id == sa.bindparam("b_event_id"))
+        .values(
+            price_key=sa.bindparam("b_price_key"),
+            cost_nanos=sa.bindparam("b_cost_nanos"),
+            cost_status=sa.bindparam("b_cost_status"),
+            price_version=sa.bindparam("b_price_version"),
+        )
+    )
+    total = 0
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        nonlocal total
+        with engine.begin() as conn:
+            # executemany: both sqlite3 and psycopg 3 report the summed rowcount.
+            total += conn.execute(stmt, batch).rowcount
+        batch.clear()
+
+    for update in updates:
+        batch.append(
+            {
+                "b_event_id": update.event_id,
+                "b_price_key": update.price_key,
+                "b_cost_nanos": to_nanos(update.cost_usd),
+                "b_cost_status": update.cost_status,
+                "b_price_version": update.price_version,
+            }
+        )
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    return total
+
+
+def delete_events(engine: sa.Engine, event_id_prefix: str) -> int:
+    if not event_id_prefix:
+        raise ValueError("event_id_prefix must not be empty (it would delete every event)")
+    with engine.begin() as conn:
+        # autoescape: 'demo_' must not treat '_' as a LIKE wildcard.
+        return conn.execute(
+            sa.delete(events).where(events.c.event_id.startswith(event_id_prefix, autoescape=True))
+        ).rowcount
+
+
+def count_events(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one())

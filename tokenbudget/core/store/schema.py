@@ -1,0 +1,240 @@
+"""Table definitions (SQLAlchemy Core). The Alembic migrations in `migrations/versions` create exactly these.
+
+Core tables rather than ORM classes: ingest and analytics are bulk statements, and nothing needs identity maps.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tokenbudget.core.store.types import UTCDateTime, big_pk, json_type
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+}
+metadata = sa.MetaData(naming_convention=NAMING)
+
+TEXT = 200  # the longest name/tag an event may carry (events.MAX_TEXT)
+
+
+def _pk() -> sa.Column[int]:
+    return sa.Column("id", big_pk(), primary_key=True, autoincrement=True)
+
+
+def _created() -> sa.Column[object]:
+    return sa.Column("created_at", UTCDateTime(), nullable=False)
+
+
+def _tokens(name: str) -> sa.Column[int]:
+    return sa.Column(name, sa.BigInteger(), nullable=False, server_default="0")
+
+
+events = sa.Table(
+    "events",
+    metadata,
+    _pk(),
+    sa.Column("event_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("occurred_at", UTCDateTime(), nullable=False),
+    sa.Column("project", sa.String(TEXT), nullable=False),
+    sa.Column("provider", sa.String(64)),
+    sa.Column("model", sa.String(TEXT), nullable=False),  # as the source reported it
+    sa.Column("price_key", sa.String(TEXT)),  # the price-table key that priced it (NULL when unpriced)
+    _tokens("input_tokens"),
+    _tokens("cache_read_input_tokens"),
+    _tokens("cache_write_input_tokens"),
+    _tokens("cache_write_1h_input_tokens"),
+    _tokens("output_tokens"),
+    _tokens("reasoning_tokens"),
+    sa.Column("service_tier", sa.String(16)),
+    # Exact cost in integer nano-USD: Decimal cost quantized to 1e-9 with ROUND_HALF_EVEN. Integers sum exactly
+    # and identically on SQLite and PostgreSQL (SQLite has no exact decimal type). NULL means unpriced, never $0.
+    sa.Column("cost_nanos", sa.BigInteger()),
+    sa.Column("cost_status", sa.String(16), nullable=False),  # priced | unpriced | client_reported
+    sa.Column("price_version", sa.String(80)),
+    sa.Column("latency_ms", sa.Integer()),
+    sa.Column("status", sa.String(16), nullable=False, server_default="ok"),  # ok | error
+    sa.Column("request_id", sa.String(TEXT)),
+    sa.Column("feature", sa.String(TEXT)),
+    sa.Column("user_id", sa.String(TEXT)),
+    sa.Column("env", sa.String(TEXT)),
+    sa.Column("tags", json_type()),
+    sa.Column("ingested_at", UTCDateTime(), nullable=False),
+    # Covering index for reports: a period scan reads only the index, never the wide rows (tags, ids, ...).
+    # It also serves every plain occurred_at range filter, so there is no separate (occurred_at) index.
+    sa.Index(
+        "ix_events_report",
+        "occurred_at",
+        "price_key",
+        "model",
+        "cost_nanos",
+        "cost_status",
+        "status",
+        "input_tokens",
+        "cache_read_input_tokens",
+        "cache_write_input_tokens",
+        "output_tokens",
+        "reasoning_tokens",
+    ),
+    sa.Index("ix_events_project_occurred_at", "project", "occurred_at"),
+    sa.Index("ix_events_model_occurred_at", "model", "occurred_at"),
+    sa.Index("ix_events_feature_occurred_at", "feature", "occurred_at"),
+    # Partial index: `reprice --only-unpriced` finds the few unpriced rows without scanning the table.
+    sa.Index(
+        "ix_events_unpriced",
+        "id",
+        sqlite_where=sa.text("cost_status = 'unpriced'"),
+        postgresql_where=sa.text("cost_status = 'unpriced'"),
+    ),
+)
+
+price_versions = sa.Table(
+    "price_versions",
+    metadata,
+    _pk(),
+    sa.Column("version", sa.String(80), nullable=False, unique=True),
+    sa.Column("source", sa.String(TEXT), nullable=False),
+    sa.Column("content_hash", sa.String(128), nullable=False),
+    sa.Column("model_count", sa.Integer(), nullable=False),
+    _created(),
+)
+
+# Rates are decimal TEXT: SQLite has no exact NUMERIC, and a negotiated rate must come back digit for digit.
+price_overrides = sa.Table(
+    "price_overrides",
+    metadata,
+    _pk(),
+    sa.Column("model", sa.String(TEXT), nullable=False, unique=True),  # lowercase
+    sa.Column("provider", sa.String(64)),
+    sa.Column("input_per_token", sa.String(64), nullable=False),
+    sa.Column("output_per_token", sa.String(64), nullable=False),
+    sa.Column("cache_read_per_token", sa.String(64)),
+    sa.Column("cache_write_per_token", sa.String(64)),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# --- Tables for later features (server, budgets, alerts). Kept minimal; later migrations extend them. ---
+
+teams = sa.Table(
+    "teams",
+    metadata,
+    _pk(),
+    sa.Column("name", sa.String(TEXT), nullable=False, unique=True),
+    _created(),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    _pk(),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("name", sa.String(TEXT)),
+    sa.Column("team_id", sa.ForeignKey("teams.id", ondelete="SET NULL")),
+    sa.Column("is_admin", sa.Boolean(), nullable=False, server_default=sa.false()),
+    _created(),
+)
+
+projects = sa.Table(
+    "projects",
+    metadata,
+    _pk(),
+    sa.Column("name", sa.String(TEXT), nullable=False, unique=True),
+    sa.Column("team_id", sa.ForeignKey("teams.id", ondelete="SET NULL")),
+    _created(),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    _pk(),
+    # 'tb_ak_' + the first hex characters: looked up by this index, then one bcrypt check.
+    sa.Column("prefix", sa.String(32), nullable=False, unique=True),
+    sa.Column("key_hash", sa.String(128), nullable=False),
+    sa.Column("name", sa.String(TEXT)),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("team_id", sa.ForeignKey("teams.id", ondelete="SET NULL")),
+    sa.Column("project_id", sa.ForeignKey("projects.id", ondelete="SET NULL")),
+    _created(),
+    sa.Column("last_used_at", UTCDateTime()),
+    sa.Column("revoked_at", UTCDateTime()),
+)
+
+budgets = sa.Table(
+    "budgets",
+    metadata,
+    _pk(),
+    sa.Column("name", sa.String(TEXT), nullable=False, unique=True),
+    sa.Column("scope", sa.String(16), nullable=False),  # global | project | feature | user | team
+    sa.Column("scope_value", sa.String(TEXT)),
+    sa.Column("period", sa.String(16), nullable=False),  # daily | weekly | monthly
+    sa.Column("limit_nanos", sa.BigInteger(), nullable=False),  # same exact unit as events.cost_nanos
+    sa.Column("thresholds", json_type()),  # e.g. [50, 80, 100] percent
+    _created(),
+    sa.Column("updated_at", UTCDateTime()),
+)
+
+alert_channels = sa.Table(
+    "alert_channels",
+    metadata,
+    _pk(),
+    sa.Column("name", sa.String(TEXT), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # slack | email | webhook
+    sa.Column("target", sa.String(1000), nullable=False),
+    sa.Column("config", json_type()),
+    _created(),
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    _pk(),
+    sa.Column("budget_id", sa.ForeignKey("budgets.id", ondelete="CASCADE")),
+    sa.Column("kind", sa.String(32), nullable=False),  # budget_threshold | forecast | price_change
+    sa.Column("threshold_pct", sa.Integer()),
+    sa.Column("period_start", UTCDateTime()),
+    sa.Column("spent_nanos", sa.BigInteger()),
+    sa.Column("message", sa.String(1000), nullable=False),
+    sa.Column("triggered_at", UTCDateTime(), nullable=False),
+    # One alert per budget, threshold and period: re-evaluating a budget must not alert twice.
+    sa.UniqueConstraint(
+        "budget_id", "threshold_pct", "period_start", name="uq_alerts_budget_threshold_period"
+    ),
+)
+
+alert_deliveries = sa.Table(
+    "alert_deliveries",
+    metadata,
+    _pk(),
+    sa.Column("alert_id", sa.ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("channel_id", sa.ForeignKey("alert_channels.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | sent | failed
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("last_error", sa.String(1000)),
+    sa.Column("delivered_at", UTCDateTime()),
+    _created(),
+)
+
+price_changes = sa.Table(
+    "price_changes",
+    metadata,
+    _pk(),
+    sa.Column("model", sa.String(TEXT), nullable=False, index=True),
+    sa.Column("field", sa.String(64), nullable=False),
+    sa.Column("old_value", sa.String(64)),  # decimal text, NULL when the model is new
+    sa.Column("new_value", sa.String(64)),  # decimal text, NULL when the model was removed
+    sa.Column("price_version", sa.String(80)),
+    sa.Column("detected_at", UTCDateTime(), nullable=False),
+)
+
+waitlist = sa.Table(
+    "waitlist",
+    metadata,
+    _pk(),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("source", sa.String(TEXT)),
+    _created(),
+)

@@ -1,0 +1,117 @@
+"""`Store`: one database (SQLite file or PostgreSQL) behind a small, explicit API. Open it with `open_store`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from tokenbudget.core.events import Event
+from tokenbudget.core.store import engine as _engine
+from tokenbudget.core.store import events_repo, prices_repo
+from tokenbudget.core.store import migrate as _migrations
+from tokenbudget.core.store.events_repo import CostUpdate, InsertResult
+
+if TYPE_CHECKING:
+    from tokenbudget.core.analytics import EventFilter
+    from tokenbudget.core.periods import Period
+    from tokenbudget.core.pricing import CustomPrice
+    from tokenbudget.core.settings import Settings
+
+
+class Store:
+    """Events, custom prices and price versions in one database. Thread-safe (an engine with a pool)."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.url: str = _engine.display_url(engine.url)
+        self.dialect: str = engine.dialect.name
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    # -- lifecycle --------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- schema -----------------------------------------------------------------------------------------------
+    def upgrade(self, revision: str = "head") -> None:
+        _migrations.upgrade(self.engine, revision)
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return _migrations.current_revision(conn)
+
+    def head_revision(self) -> str:
+        return _migrations.HEAD_REVISION
+
+    # -- events -----------------------------------------------------------------------------------------------
+    def insert_events(self, events: Iterable[Event], *, batch_size: int = 5000) -> InsertResult:
+        return events_repo.insert_events(self.engine, events, batch_size)
+
+    def iter_events(
+        self,
+        period: Period | None = None,
+        filters: EventFilter | None = None,
+        *,
+        only_unpriced: bool = False,
+        batch_size: int = 2000,
+    ) -> Iterator[Event]:
+        return events_repo.iter_events(
+            self.engine, period, filters, only_unpriced=only_unpriced, batch_size=batch_size
+        )
+
+    def update_costs(self, updates: Iterable[CostUpdate]) -> int:
+        return events_repo.update_costs(self.engine, updates)
+
+    def delete_events(self, *, event_id_prefix: str) -> int:
+        return events_repo.delete_events(self.engine, event_id_prefix)
+
+    def count_events(self) -> int:
+        return events_repo.count_events(self.engine)
+
+    # -- prices -----------------------------------------------------------------------------------------------
+    def list_custom_prices(self) -> list[CustomPrice]:
+        return prices_repo.list_custom_prices(self.engine)
+
+    def set_custom_price(self, price: CustomPrice) -> CustomPrice:
+        return prices_repo.set_custom_price(self.engine, price)
+
+    def delete_custom_price(self, model: str) -> bool:
+        return prices_repo.delete_custom_price(self.engine, model)
+
+    def register_price_version(
+        self, version: str, *, source: str, content_hash: str, model_count: int
+    ) -> None:
+        prices_repo.register_price_version(
+            self.engine, version, source=source, content_hash=content_hash, model_count=model_count
+        )
+
+    def list_price_versions(self) -> list[dict[str, Any]]:
+        return prices_repo.list_price_versions(self.engine)
+
+
+def open_store(settings: Settings, *, migrate: bool = True) -> Store:
+    """Open the store of `settings.database_url`, bringing its schema to head unless `migrate=False`.
+
+    Raises StoreError with one line when the database is unreachable or cannot be migrated.
+    """
+    engine = _engine.create_engine(settings.database_url, echo=settings.echo_sql)
+    try:
+        _engine.check_connection(engine)
+        if migrate:
+            _migrations.ensure_current(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine)
