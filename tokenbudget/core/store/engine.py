@@ -14,9 +14,10 @@ PG_CONNECT_TIMEOUT_S = 5
 
 
 def display_url(url: str | sa.URL) -> str:
-    """The URL with its password masked, for messages."""
+    """The URL with its password masked and without the driver name (users write postgresql://), for messages."""
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
+        parsed = sa.make_url(url)
+        return parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return str(url)
 
