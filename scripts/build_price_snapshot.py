@@ -51,7 +51,9 @@ def slim_entry(entry: dict[str, Any]) -> dict[str, Any]:
     ]
     if token_tiers:
         out["tiered_pricing"] = token_tiers
-    token_priced = "input_cost_per_token" in rates or "output_cost_per_token" in rates or bool(token_tiers)
+    token_priced = (
+        "input_cost_per_token" in rates or bool(rates.get("output_cost_per_token")) or bool(token_tiers)
+    )
     if not token_priced:
         # Enough to say how it is priced instead (per image, per query, ...).
         out.update({k: v for k, v in entry.items() if "cost" in k and _is_number(v)})

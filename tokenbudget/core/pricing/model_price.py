@@ -134,7 +134,8 @@ class ModelPrice:
         tiered = _read_tiered_pricing(key, entry.get("tiered_pricing"))
         provider = entry.get("litellm_provider")
         mode = entry.get("mode")
-        token_priced = bool(tiered) or BASE_KEYS["input"] in raw or BASE_KEYS["output"] in raw
+        # An image model may carry `output_cost_per_token: 0.0` next to its per-pixel price: that alone is no token price.
+        token_priced = bool(tiered) or BASE_KEYS["input"] in raw or bool(raw.get(BASE_KEYS["output"]))
         return cls(
             key=key,
             provider=provider if isinstance(provider, str) else None,
