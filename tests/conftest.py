@@ -7,6 +7,7 @@ tests; set TOKENBUDGET_TEST_POSTGRES=off to leave them out entirely (they are no
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import uuid
@@ -51,10 +52,9 @@ def postgres_url() -> str:
                 sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": url.database}
             )
             if exists.scalar() is None:
-                try:
+                # Another xdist worker may create it first.
+                with contextlib.suppress(sa.exc.ProgrammingError):
                     conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
-                except sa.exc.ProgrammingError:
-                    pass  # another xdist worker created it first
     except sa.exc.OperationalError as exc:
         pytest.fail(
             f"PostgreSQL is not reachable at {url.render_as_string(hide_password=True)} "
