@@ -13,13 +13,12 @@ import typer
 
 from tokenbudget import __version__
 from tokenbudget.cli import db, demo, import_events, pricing, report, reprice
+from tokenbudget.cli.base import new_typer
 
-app = typer.Typer(
+app = new_typer(
     name="tb",
     help="TokenBudget: what your LLM calls cost. Exact per-call costs, reports and pricing, on SQLite or PostgreSQL.",
     no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 

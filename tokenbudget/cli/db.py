@@ -5,9 +5,10 @@ from __future__ import annotations
 import typer
 
 from tokenbudget.cli import context
+from tokenbudget.cli.base import new_typer
 from tokenbudget.cli.output import OutputFormat, format_option
 
-app = typer.Typer(help="The store: where it is and its schema version.")
+app = new_typer(help="The store: where it is and its schema version.")
 
 
 @app.command("upgrade")

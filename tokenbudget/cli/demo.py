@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 
 from tokenbudget.cli import context
+from tokenbudget.cli.base import new_typer
 
-app = typer.Typer()
+app = new_typer()
 
 
 @app.command()
@@ -38,7 +39,7 @@ def demo(
         out.print(f"Removed {removed:,} earlier demo call(s).")
     now = datetime.now(timezone.utc)
     with progress() as bar:
-        task = bar.add_task("Generating demo calls", total=estimate_demo_count(days, scale))
+        task = bar.add_task("Generating demo calls", total=estimate_demo_count(days, scale, seed=seed, now=now))
         counts = ingest(
             generate_demo_events(days=days, seed=seed, now=now, scale=scale),
             store=store,

@@ -7,9 +7,10 @@ from pathlib import Path
 import typer
 
 from tokenbudget.cli import context
+from tokenbudget.cli.base import new_typer
 from tokenbudget.cli.output import OutputFormat, format_option
 
-app = typer.Typer()
+app = new_typer()
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -25,7 +26,7 @@ def import_file(
     ),
     fmt: OutputFormat = format_option(),
 ) -> None:
-    """Import calls recorded elsewhere. Field names are the canonical ones (see the README, "Import format").
+    """Import calls recorded elsewhere. Field names are the canonical ones (see docs/import-format.md).
 
     Each line is validated on its own: bad lines are listed with their line number and reason, good lines are
     stored. Importing the same file again adds nothing (events are deduplicated on event_id, or on their content
@@ -47,7 +48,8 @@ def import_file(
     now = datetime.now(timezone.utc)
 
     def good_lines():
-        for _, item in read_events(path, kind, now=now):
+        for line, item in read_events(path, kind, now=now):
+            bar.update(task, completed=line)  # by line, so blank, bad and header lines count too
             if isinstance(item, ImportProblem):
                 problems.append(item)
             else:
@@ -61,7 +63,6 @@ def import_file(
             store=store,
             book=book,
             default_project=cli.settings.default_project,
-            on_batch=lambda n: bar.advance(task, n),
         )
     summary = {
         "file": str(path),

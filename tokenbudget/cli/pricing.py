@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from tokenbudget.cli import context
+from tokenbudget.cli.base import new_typer
 from tokenbudget.cli.output import OutputFormat, format_option
 
 if TYPE_CHECKING:
     from tokenbudget.core.pricing import ModelPrice
 
-app = typer.Typer(
+app = new_typer(
     help="Prices: list and inspect the price book, price a call, set custom (negotiated) prices."
 )
 
@@ -249,9 +250,7 @@ def set_price(
     ),
     input_per_1m: str = typer.Option(..., "--input-per-1m", help="USD per million input tokens."),
     output_per_1m: str = typer.Option(..., "--output-per-1m", help="USD per million output tokens."),
-    cache_read_per_1m: str | None = typer.Option(
-        None, "--cache-read-per-1m", help="USD per 1M cache reads."
-    ),
+    cache_read_per_1m: str | None = typer.Option(None, "--cache-read-per-1m", help="USD per 1M cache reads."),
     cache_write_per_1m: str | None = typer.Option(
         None, "--cache-write-per-1m", help="USD per 1M cache writes."
     ),

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 import typer
 
 from tokenbudget.cli import context
+from tokenbudget.cli.base import new_typer
 from tokenbudget.cli.output import OutputFormat, format_option
 
 if TYPE_CHECKING:
     from tokenbudget.core.analytics import Report
 
-app = typer.Typer()
+app = new_typer()
 
 BY_CHOICES = "model|provider|feature|user|env|project|day|week|month"
 SPARK = "▁▂▃▄▅▆▇█"

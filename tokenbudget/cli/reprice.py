@@ -10,9 +10,10 @@ from decimal import Decimal
 import typer
 
 from tokenbudget.cli import context
+from tokenbudget.cli.base import new_typer
 from tokenbudget.cli.output import OutputFormat, format_option
 
-app = typer.Typer()
+app = new_typer()
 
 
 @dataclass
