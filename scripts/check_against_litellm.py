@@ -157,6 +157,8 @@ def sweep(book: PriceBook) -> None:
                 checked += 1
                 if rel_diff(ours, theirs) > TOLERANCE:
                     cause = f"{tier}: {price.provider}"
+                    if tier == "batch" and "input_cost_per_token_batches" not in price.raw_rates:
+                        cause = "batch at half price (DESIGN.md rule, see rates.py)"
                     causes[cause] += 1
                     examples.setdefault(cause, f"{price.key} n={n}: ours {ours:f} litellm {theirs:f}")
     print(f"\nsweep: {checked} comparisons; disagreements by service tier and provider:")

@@ -57,6 +57,10 @@ TIER_KEY = re.compile(rf"^({_PREFIXES})_above_(\d+k?)_tokens(_[a-z]+)?$")
 # xAI bills the higher tier once the prompt REACHES the threshold; LiteLLM special-cases it (>=), so do we.
 # DESIGN.md says "strictly greater" for everyone; this is the one provider where that would under-bill.
 INCLUSIVE_THRESHOLD_PROVIDERS = frozenset({"xai"})
+# Fireworks bills cached input at half the input rate; its table rows rarely say so, and LiteLLM fills the missing
+# cache-read rate in as input x 0.5 for this provider. DESIGN.md's generic rule (missing cache rate -> input rate)
+# would overcharge every cached Fireworks token by 2x, so we follow LiteLLM here too.
+DEFAULT_CACHE_READ_RATIO: Mapping[str, Decimal] = MappingProxyType({"fireworks_ai": Decimal("0.5")})
 
 
 def parse_threshold(label: str) -> int:
@@ -196,6 +200,11 @@ def _batch_rates(raw: Mapping[str, Decimal], crossed: list[str], std: RatePlan) 
 def build_plan(raw: Mapping[str, Decimal], service_tier: str, provider: str | None) -> RatePlan:
     """The rate plan of a model under `service_tier` (standard, batch, flex, priority)."""
     inclusive = provider in INCLUSIVE_THRESHOLD_PROVIDERS
+    ratio = DEFAULT_CACHE_READ_RATIO.get(provider or "")
+    cache_read_key, input_key = BASE_KEYS["cache_read"], BASE_KEYS["input"]
+    if ratio is not None and cache_read_key not in raw and input_key in raw and service_tier != "batch":
+        # Only the synchronous path: LiteLLM's batch calculator does not apply this default.
+        raw = {**raw, cache_read_key: raw[input_key] * ratio}
     suffix = SERVICE_TIER_SUFFIXES[service_tier]
     if service_tier == "batch":
         std = build_plan(raw, "standard", provider)
