@@ -39,7 +39,9 @@ def demo(
         out.print(f"Removed {removed:,} earlier demo call(s).")
     now = datetime.now(timezone.utc)
     with progress() as bar:
-        task = bar.add_task("Generating demo calls", total=estimate_demo_count(days, scale, seed=seed, now=now))
+        task = bar.add_task(
+            "Generating demo calls", total=estimate_demo_count(days, scale, seed=seed, now=now)
+        )
         counts = ingest(
             generate_demo_events(days=days, seed=seed, now=now, scale=scale),
             store=store,

@@ -14,9 +14,7 @@ from tokenbudget.cli.output import OutputFormat, format_option
 if TYPE_CHECKING:
     from tokenbudget.core.pricing import ModelPrice
 
-app = new_typer(
-    help="Prices: list and inspect the price book, price a call, set custom (negotiated) prices."
-)
+app = new_typer(help="Prices: list and inspect the price book, price a call, set custom (negotiated) prices.")
 
 MILLION = Decimal(1_000_000)
 RATE_FIELDS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning")

@@ -144,24 +144,24 @@ def render_report(result: Report) -> None:
     out.print(Panel(kpis, title=title, title_align="left", border_style="blue"))
 
     table = Table(title=f"Cost by {result.by}", title_justify="left", header_style="bold")
-    table.add_column(result.by)
-    table.add_column("cost", justify="right")
-    table.add_column("share", justify="right")
-    table.add_column("requests", justify="right")
-    table.add_column("input", justify="right")
-    table.add_column("output", justify="right")
-    table.add_column("unpriced", justify="right")
-    for row in result.rows:
-        share = f"{row.cost_usd / t.cost_usd * 100:.1f}%" if t.cost_usd else "-"
-        table.add_row(
-            row.key,
+    cells = [
+        (
             usd(row.cost_usd),
-            share,
+            f"{row.cost_usd / t.cost_usd * 100:.1f}%" if t.cost_usd else "-",
             f"{row.requests:,}",
             tokens(row.input_tokens),
             tokens(row.output_tokens),
-            f"[red]{row.unpriced_requests:,}[/]" if row.unpriced_requests else "",
+            f"{row.unpriced_requests:,}" if row.unpriced_requests else "",
         )
+        for row in result.rows
+    ]
+    # Numbers never shrink; the name column gives way first (ellipsised; the JSON has it whole).
+    table.add_column(result.by, overflow="ellipsis", min_width=min(len(result.by), 12))
+    for i, column in enumerate(("cost", "share", "requests", "input", "output", "unpriced")):
+        width = max([len(column), *(len(c[i]) for c in cells)])
+        table.add_column(column, justify="right", no_wrap=True, min_width=width)
+    for row, numbers in zip(result.rows, cells, strict=True):
+        table.add_row(row.key, *numbers[:-1], f"[red]{numbers[-1]}[/]" if numbers[-1] else "")
     if not result.rows:
         table.add_row("[dim]no calls in this period[/]", "", "", "", "", "", "")
     out.print(table)
