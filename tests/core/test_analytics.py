@@ -310,3 +310,18 @@ if PG_ENABLED:
                 report = build_report(store, parse_period("30d", now=NOW), EventFilter(), by=by, top=3)
                 outputs.append(json.dumps(report_to_json(report), sort_keys=True))
         assert outputs[0] == outputs[1]
+
+
+def test_sqlite_report_query_streams_from_the_covering_index(settings) -> None:
+    # The report's (day, model) aggregate must read only ix_events_report_sqlite, in order: no table rows, no sort.
+    from tokenbudget.core.analytics import aggregate_query, report_keys
+
+    with open_store(settings) as store:
+        query = aggregate_query(
+            "sqlite", parse_period("30d", now=NOW), EventFilter(), report_keys("sqlite", "model")
+        )
+        sql = str(query.compile(store.engine, compile_kwargs={"literal_binds": True}))
+        with store.engine.connect() as conn:
+            plan = " | ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+    assert "USING COVERING INDEX ix_events_report_sqlite" in plan
+    assert "TEMP B-TREE" not in plan

@@ -63,22 +63,6 @@ events = sa.Table(
     sa.Column("env", sa.String(TEXT)),
     sa.Column("tags", json_type()),
     sa.Column("ingested_at", UTCDateTime(), nullable=False),
-    # Covering index for reports: a period scan reads only the index, never the wide rows (tags, ids, ...).
-    # It also serves every plain occurred_at range filter, so there is no separate (occurred_at) index.
-    sa.Index(
-        "ix_events_report",
-        "occurred_at",
-        "price_key",
-        "model",
-        "cost_nanos",
-        "cost_status",
-        "status",
-        "input_tokens",
-        "cache_read_input_tokens",
-        "cache_write_input_tokens",
-        "output_tokens",
-        "reasoning_tokens",
-    ),
     sa.Index("ix_events_project_occurred_at", "project", "occurred_at"),
     sa.Index("ix_events_model_occurred_at", "model", "occurred_at"),
     sa.Index("ix_events_feature_occurred_at", "feature", "occurred_at"),
@@ -90,6 +74,44 @@ events = sa.Table(
         postgresql_where=sa.text("cost_status = 'unpriced'"),
     ),
 )
+
+# --- Report indexes: one covering index per engine, shaped for how that engine aggregates. ---
+# Columns an aggregate reads; with all of them in the index a period scan never touches the wide rows (tags, ids).
+REPORT_COLUMNS = (
+    "cost_nanos",
+    "cost_status",
+    "status",
+    "input_tokens",
+    "cache_read_input_tokens",
+    "cache_write_input_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+)
+# SQLite aggregates by sorting. Its index leads with the UTC day and the model key (the exact expressions that
+# analytics.py groups by), so `GROUP BY day, model` streams in index order with no sort, and range scans stay
+# covering. The expressions must stay textually identical to analytics.SQLITE_DAY / SQLITE_MODEL_KEY.
+SQLITE_DAY_SQL = "substr(occurred_at, 1, 10)"
+SQLITE_MODEL_KEY_SQL = "coalesce(price_key, model)"
+sa.Index(
+    "ix_events_report_sqlite",
+    sa.text(SQLITE_DAY_SQL),
+    sa.text(SQLITE_MODEL_KEY_SQL),
+    # SQLite 3.40 counts an index as covering only if every referenced column is in it as a plain column.
+    events.c.occurred_at,
+    events.c.price_key,
+    events.c.model,
+    *(events.c[name] for name in REPORT_COLUMNS),
+).ddl_if(dialect="sqlite")
+sa.Index("ix_events_occurred_at", events.c.occurred_at).ddl_if(dialect="sqlite")
+# PostgreSQL hash-aggregates, so plain time order is enough (index-only scans once autovacuum has run).
+sa.Index(
+    "ix_events_report",
+    events.c.occurred_at,
+    events.c.price_key,
+    events.c.model,
+    *(events.c[name] for name in REPORT_COLUMNS),
+).ddl_if(dialect="postgresql")
+
 
 price_versions = sa.Table(
     "price_versions",

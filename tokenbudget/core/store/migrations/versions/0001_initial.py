@@ -85,23 +85,28 @@ def upgrade() -> None:
     op.create_index("ix_events_feature_occurred_at", "events", ["feature", "occurred_at"])
     op.create_index("ix_events_model_occurred_at", "events", ["model", "occurred_at"])
     op.create_index("ix_events_project_occurred_at", "events", ["project", "occurred_at"])
-    op.create_index(
-        "ix_events_report",
-        "events",
-        [
-            "occurred_at",
-            "price_key",
-            "model",
-            "cost_nanos",
-            "cost_status",
-            "status",
-            "input_tokens",
-            "cache_read_input_tokens",
-            "cache_write_input_tokens",
-            "output_tokens",
-            "reasoning_tokens",
-        ],
-    )
+    # One covering report index per engine (see schema.py): SQLite groups by sorting, so its index leads with
+    # the exact day / model-key expressions analytics groups by; PostgreSQL hash-aggregates over time order.
+    report_columns = [
+        "cost_nanos",
+        "cost_status",
+        "status",
+        "input_tokens",
+        "cache_read_input_tokens",
+        "cache_write_input_tokens",
+        "output_tokens",
+        "reasoning_tokens",
+    ]
+    if op.get_bind().dialect.name == "sqlite":
+        day, model_key = sa.text("substr(occurred_at, 1, 10)"), sa.text("coalesce(price_key, model)")
+        op.create_index(
+            "ix_events_report_sqlite",
+            "events",
+            [day, model_key, "occurred_at", "price_key", "model", *report_columns],
+        )
+        op.create_index("ix_events_occurred_at", "events", ["occurred_at"])
+    else:
+        op.create_index("ix_events_report", "events", ["occurred_at", "price_key", "model", *report_columns])
     op.create_index(
         "ix_events_unpriced",
         "events",
@@ -287,7 +292,11 @@ def downgrade() -> None:
     op.drop_index("ix_price_changes_model", table_name="price_changes")
     op.drop_table("price_changes")
     op.drop_index("ix_events_unpriced", table_name="events")
-    op.drop_index("ix_events_report", table_name="events")
+    if op.get_bind().dialect.name == "sqlite":
+        op.drop_index("ix_events_report_sqlite", table_name="events")
+        op.drop_index("ix_events_occurred_at", table_name="events")
+    else:
+        op.drop_index("ix_events_report", table_name="events")
     op.drop_index("ix_events_project_occurred_at", table_name="events")
     op.drop_index("ix_events_model_occurred_at", table_name="events")
     op.drop_index("ix_events_feature_occurred_at", table_name="events")
