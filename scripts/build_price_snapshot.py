@@ -56,11 +56,9 @@ def slim_entry(entry: dict[str, Any]) -> dict[str, Any]:
     )
     if not token_priced:
         # Enough to say how it is priced instead (per image, per query, ...).
-        out.update({k: v for k, v in entry.items() if "cost" in k and _is_number(v)})
+        out.update({k: v for k, v in entry.items() if "cost" in k})
         if tiers:
-            out["tiered_pricing"] = [
-                {k: v for k, v in t.items() if "cost" in k and _is_number(v)} for t in tiers
-            ]
+            out["tiered_pricing"] = [{k: v for k, v in t.items() if "cost" in k} for t in tiers]
     return out
 
 

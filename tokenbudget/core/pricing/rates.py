@@ -124,19 +124,27 @@ def _first(*values: Decimal | None) -> Decimal | None:
 def _tiered_rates(raw: Mapping[str, Decimal], suffix: str, label: str | None) -> RateSet:
     """Standard, flex or priority rates, at long-context tier `label` (None = below every threshold).
 
-    A service-tier rate the model lacks falls back to the standard one; a rate the tier lacks keeps its base value
-    (LiteLLM: `get_cost_per_unit` strips the suffix, then keeps the running value).
+    Each rate is the first present of: the tier's service-tier rate (`..._above_272k_tokens_priority`), the model's
+    service-tier rate (`..._priority`), the tier's standard rate, the standard rate. So a service-tier rate wins
+    wherever the model has one (DESIGN.md), and a rate the tier lacks keeps its base value.
+
+    LiteLLM differs in one spot: it tries the tier's STANDARD rate before the model's service-tier rate, so a priority
+    request on e.g. azure/eu/gpt-5.4 (priority rates, no priority long-context rates) drops from the priority output
+    rate to the cheaper standard long-context one when it grows past 272k tokens: one more input token makes the call
+    cheaper. We keep the priority rate (cost stays monotone).
     """
 
-    def flat(name: str) -> Decimal | None:
-        key = BASE_KEYS[name]
-        return _first(raw.get(key + suffix) if suffix else None, raw.get(key))
-
     def tiered(name: str) -> Decimal | None:
-        if label is None:
-            return flat(name)
-        key = f"{BASE_KEYS[name]}_above_{label}_tokens"
-        return _first(raw.get(key + suffix) if suffix else None, raw.get(key), flat(name))
+        key = BASE_KEYS[name]
+        tier_key = f"{key}_above_{label}_tokens" if label is not None else None
+        if suffix:
+            return _first(
+                raw.get(tier_key + suffix) if tier_key else None,
+                raw.get(key + suffix),
+                raw.get(tier_key) if tier_key else None,
+                raw.get(key),
+            )
+        return _first(raw.get(tier_key) if tier_key else None, raw.get(key))
 
     input_rate = tiered("input") or Decimal(0)
     output_rate = tiered("output")
