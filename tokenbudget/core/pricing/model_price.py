@@ -96,6 +96,10 @@ class ModelPrice:
     )
     version: str | None = None
 
+    def __hash__(self) -> int:
+        # The generated hash would hash the rate mappings (unhashable); key, source and revision identify an entry.
+        return hash((self.key, self.source, self.version))
+
     @staticmethod
     def per_million(rate: Decimal | None) -> Decimal | None:
         """USD per million tokens, for display."""
@@ -104,6 +108,7 @@ class ModelPrice:
     @cached_property
     def _plans(self) -> dict[str, RatePlan]:
         # Built on first use per model; cached_property writes to the instance dict, which frozen dataclasses allow.
+        # Two threads racing here at worst both build the same immutable plan: no lock needed.
         return {}
 
     def plan(self, service_tier: str) -> RatePlan:

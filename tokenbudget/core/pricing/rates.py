@@ -169,7 +169,7 @@ def _tiered_rates(raw: Mapping[str, Decimal], suffix: str, label: str | None) ->
     return RateSet(input_rate, cache_read, cache_write, cache_write_1h, output_rate, reasoning)
 
 
-def _batch_rates(raw: Mapping[str, Decimal], crossed: list[str], std: RatePlan) -> RateSet:
+def _batch_rates(raw: Mapping[str, Decimal], crossed: list[str]) -> RateSet:
     """Rates of a model that has `_batches` keys, for a request past the thresholds `crossed` (ascending).
 
     As in LiteLLM's `batch_cost_calculator`, each rate picks its own highest crossed `_above_<N>_tokens_batches` key,
@@ -228,10 +228,8 @@ def build_plan(raw: Mapping[str, Decimal], service_tier: str, provider: str | No
             if f"{BASE_KEYS['cache_read']}_above_{label}_tokens" in raw
         }
         ordered = sorted(labels, key=labels.__getitem__)
-        tiers = tuple(
-            (labels[label], _batch_rates(raw, ordered[: i + 1], std)) for i, label in enumerate(ordered)
-        )
-        return RatePlan(_batch_rates(raw, [], std), tiers, inclusive)
+        tiers = tuple((labels[label], _batch_rates(raw, ordered[: i + 1])) for i, label in enumerate(ordered))
+        return RatePlan(_batch_rates(raw, []), tiers, inclusive)
     labels = tier_labels(raw, ("", suffix) if suffix else ("",))
     ordered = sorted(labels, key=labels.__getitem__)
     tiers = tuple((labels[label], _tiered_rates(raw, suffix, label)) for label in ordered)
