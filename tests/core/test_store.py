@@ -233,3 +233,31 @@ def test_price_versions_register_idempotently(store) -> None:
     versions = store.list_price_versions()
     assert [v["version"] for v in versions] == ["litellm-2026-11-01", "litellm-2026-11-20"]
     assert versions[1]["model_count"] == 12 and versions[1]["created_at"].tzinfo is not None
+
+
+def test_concurrent_first_opens_of_a_new_store_all_succeed(store_settings: Settings) -> None:
+    # Threads (the SDK's shipper and the app) and processes (the SDK and `tb`) may open a new store at once.
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    def open_and_count(_: int) -> int:
+        with open_store(store_settings) as opened:
+            return opened.count_events()
+
+    code = (
+        "import sys; from tokenbudget.core.settings import Settings; from tokenbudget.core.store import open_store;"
+        "s = Settings.resolve(environ={'TOKENBUDGET_HOME': sys.argv[1], 'TOKENBUDGET_DATABASE_URL': sys.argv[2]});"
+        "print(open_store(s).count_events())"
+    )
+    url = store_settings.database_url
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(store_settings.home), url], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        assert list(pool.map(open_and_count, range(3))) == [0, 0, 0]
+    assert [p.communicate(timeout=60)[0].strip() for p in procs] == ["0", "0", "0"]
+    assert all(p.returncode == 0 for p in procs)

@@ -6,6 +6,7 @@ revision with `HEAD_REVISION` (a test keeps the constant equal to the scripts' h
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,6 +17,8 @@ HEAD_REVISION = "0001_initial"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Any constant works: it only has to be the same for every process that migrates this database.
 _PG_MIGRATION_LOCK = 7_402_611_938
+# Alembic keeps its migration context in module globals: one upgrade at a time per process.
+_upgrade_lock = threading.Lock()
 
 
 def current_revision(conn: sa.Connection) -> str | None:
@@ -47,10 +50,14 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     from alembic import command
 
     try:
-        with engine.begin() as conn:
+        with _upgrade_lock, engine.begin() as conn:
+            # Two processes opening a fresh database at once must not both create the tables: take the database's
+            # write lock first (the loser waits, then finds the schema at head and Alembic does nothing).
             if conn.dialect.name == "postgresql":
-                # Two processes opening a fresh shared database at once must not both create the tables.
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+            else:
+                # pysqlite opens no transaction before DDL by itself; SQLite's DDL is transactional.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             command.upgrade(alembic_config(conn), revision)
     except sa.exc.DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
@@ -61,4 +68,12 @@ def ensure_current(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         if current_revision(conn) == HEAD_REVISION:
             return
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    except StoreError:
+        # On SQLite two processes opening a new file at once (the SDK and `tb`) can race on CREATE TABLE:
+        # the loser is fine if the winner got the schema to head.
+        with engine.connect() as conn:
+            if current_revision(conn) == HEAD_REVISION:
+                return
+        raise
