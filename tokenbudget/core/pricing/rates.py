@@ -124,27 +124,32 @@ def _first(*values: Decimal | None) -> Decimal | None:
 def _tiered_rates(raw: Mapping[str, Decimal], suffix: str, label: str | None) -> RateSet:
     """Standard, flex or priority rates, at long-context tier `label` (None = below every threshold).
 
-    Each rate is the first present of: the tier's service-tier rate (`..._above_272k_tokens_priority`), the model's
-    service-tier rate (`..._priority`), the tier's standard rate, the standard rate. So a service-tier rate wins
-    wherever the model has one (DESIGN.md), and a rate the tier lacks keeps its base value.
+    Below every threshold: the model's service-tier rate where it has one, else the standard rate. Past a threshold
+    the tier's own service-tier rate (`..._above_272k_tokens_priority`) wins; a rate the tier lacks keeps its base.
 
-    LiteLLM differs in one spot: it tries the tier's STANDARD rate before the model's service-tier rate, so a priority
-    request on e.g. azure/eu/gpt-5.4 (priority rates, no priority long-context rates) drops from the priority output
-    rate to the cheaper standard long-context one when it grows past 272k tokens: one more input token makes the call
-    cheaper. We keep the priority rate (cost stays monotone).
+    When the tier has only a STANDARD rate and the model has a service-tier base rate, LiteLLM takes the standard tier
+    rate. That can be cheaper than the service-tier base (azure/eu/gpt-5.4 priority output: 4.95e-05 below 272k,
+    2.475e-05 above), so one more input token would make the call cheaper. We take the larger of the two: identical
+    to LiteLLM wherever LiteLLM's rate does not drop, and cost stays monotone in every token count.
     """
 
     def tiered(name: str) -> Decimal | None:
         key = BASE_KEYS[name]
-        tier_key = f"{key}_above_{label}_tokens" if label is not None else None
-        if suffix:
-            return _first(
-                raw.get(tier_key + suffix) if tier_key else None,
-                raw.get(key + suffix),
-                raw.get(tier_key) if tier_key else None,
-                raw.get(key),
-            )
-        return _first(raw.get(tier_key) if tier_key else None, raw.get(key))
+        if label is None:
+            return _first(raw.get(key + suffix) if suffix else None, raw.get(key))
+        tier_key = f"{key}_above_{label}_tokens"
+        if not suffix:
+            return _first(raw.get(tier_key), raw.get(key))
+        tier_service, service, tier_standard = (
+            raw.get(tier_key + suffix),
+            raw.get(key + suffix),
+            raw.get(tier_key),
+        )
+        if tier_service is not None:
+            return tier_service
+        if service is not None and tier_standard is not None:
+            return max(service, tier_standard)
+        return _first(tier_standard, service, raw.get(key))
 
     input_rate = tiered("input") or Decimal(0)
     output_rate = tiered("output")
