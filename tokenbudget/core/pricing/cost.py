@@ -50,7 +50,8 @@ class CostBreakdown:
 
 
 def _plain(value: Decimal) -> str:
-    return format(value, "f")
+    # normalize() drops the trailing zeros that exact multiplication leaves ("0.04410000" -> "0.0441", 0E-8 -> "0").
+    return format(value.normalize(), "f")
 
 
 def compute_cost(
