@@ -39,7 +39,7 @@ def price_to_json(price: ModelPrice) -> dict[str, Any]:
         **_rate_dict(price),
         "tiers": [
             {
-                "above_tokens": tier.threshold,
+                "above_tokens": tier.threshold_tokens,
                 **{f"{k}_per_1m": _per_1m_text(v) for k, v in tier.rates.items()},
             }
             for tier in price.tiers
@@ -142,19 +142,21 @@ def show(
     table.add_column("rate")
     table.add_column("USD per 1M tokens", justify="right")
     for name in RATE_FIELDS:
-        table.add_row(name.replace("_", " "), data[f"{name}_per_1m"] or "-")
+        table.add_row(_label(name), data[f"{name}_per_1m"] or "-")
     for tier in data["tiers"]:
         for key, value in tier.items():
             if key != "above_tokens":
-                table.add_row(
-                    f"{key.removesuffix('_per_1m')} above {tier['above_tokens']:,} input tokens", value
-                )
+                table.add_row(f"{_label(key)} above {tier['above_tokens']:,} input tokens", value)
     for tier_name, rates in data["service_tiers"].items():
         for key, value in rates.items():
-            table.add_row(f"{key.removesuffix('_per_1m')} ({tier_name})", value)
+            table.add_row(f"{_label(key)} ({tier_name})", value)
     console().print(table)
     if price.unpriced_reason:
         console().print(f"[yellow]Not token-priced: {price.unpriced_reason}[/]")
+
+
+def _label(rate_key: str) -> str:
+    return rate_key.removesuffix("_per_1m").replace("_", " ")
 
 
 @app.command("cost")
