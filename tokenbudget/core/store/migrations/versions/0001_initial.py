@@ -107,6 +107,14 @@ def upgrade() -> None:
         op.create_index("ix_events_occurred_at", "events", ["occurred_at"])
     else:
         op.create_index("ix_events_report", "events", ["occurred_at", "price_key", "model", *report_columns])
+        if op.get_bind().dialect.server_version_info >= (14,):
+            # Expression statistics: without them the planner takes the number of (day, model) groups to be the
+            # number of distinct timestamps and sorts 300k rows instead of hash-aggregating into a few hundred.
+            # The expressions must stay identical to analytics.time_bucket / _dimension("model").
+            op.execute(
+                "CREATE STATISTICS st_events_day_model ON ((timezone('UTC', occurred_at))::date), "
+                "(coalesce(price_key, model)) FROM events"
+            )
     op.create_index(
         "ix_events_unpriced",
         "events",
@@ -296,6 +304,7 @@ def downgrade() -> None:
         op.drop_index("ix_events_report_sqlite", table_name="events")
         op.drop_index("ix_events_occurred_at", table_name="events")
     else:
+        op.execute("DROP STATISTICS IF EXISTS st_events_day_model")
         op.drop_index("ix_events_report", table_name="events")
     op.drop_index("ix_events_project_occurred_at", table_name="events")
     op.drop_index("ix_events_model_occurred_at", table_name="events")
