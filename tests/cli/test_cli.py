@@ -157,3 +157,30 @@ def test_report_csv_has_documented_header(tb_env):
     result = run_tb(["report", "--format", "csv", "--by", "provider"], tb_env)
     header = result.stdout.splitlines()[0]
     assert header.startswith("key,cost_usd,requests,")
+
+
+def test_every_view_renders_on_a_demo_store(tb_env):
+    """Each table view and breakdown dimension renders without error on realistic data."""
+    assert run_tb(["demo", "--days", "8", "--seed", "3"], tb_env).returncode == 0
+    for by in ("model", "provider", "feature", "user", "env", "project", "day", "week", "month"):
+        table = run_tb(["report", "--period", "7d", "--by", by, "--top", "5"], tb_env)
+        assert table.returncode == 0, (by, table.stderr)
+        assert f"Cost by {by}" in table.stdout
+        as_json = run_tb(["report", "--period", "7d", "--by", by, "--format", "json"], tb_env).json()
+        rows = as_json["breakdown"]["rows"]
+        assert sum(Decimal(r["cost_usd"]) for r in rows) == Decimal(as_json["totals"]["cost_usd"])
+    for args in (
+        ["pricing", "list", "--provider", "anthropic"],
+        ["pricing", "show", "gemini-2.5-pro"],
+        ["pricing", "show", "aiml/dall-e-3"],
+        ["pricing", "cost", "gemini-2.5-pro", "--input", "300000", "--output", "10"],
+        ["reprice", "--dry-run"],
+        ["db", "current"],
+    ):
+        result = run_tb(args, tb_env)
+        assert result.returncode == 0, (args, result.stderr)
+    shown = run_tb(["pricing", "show", "gemini-2.5-pro", "--format", "json"], tb_env).json()
+    assert shown["tiers"][0]["above_tokens"] == 200000
+    tiered = run_tb(["pricing", "cost", "gemini-2.5-pro", "--input", "200001", "--format", "json"], tb_env).json()
+    assert tiered["tier_threshold"] == 200000
+    assert Decimal(tiered["total"]) == 200001 * Decimal(shown["tiers"][0]["input_per_1m"]) / 1_000_000
