@@ -313,15 +313,67 @@ if PG_ENABLED:
 
 
 def test_sqlite_report_query_streams_from_the_covering_index(settings) -> None:
-    # The report's (day, model) aggregate must read only ix_events_report_sqlite, in order: no table rows, no sort.
-    from tokenbudget.core.analytics import aggregate_query, report_keys
+    # The partial days of a report read events: the (day, model) aggregate must read only
+    # ix_events_report_sqlite, in order: no table rows, no sort.
+    from tokenbudget.core.store.aggregates import events_query
 
     with open_store(settings) as store:
-        query = aggregate_query(
-            "sqlite", parse_period("30d", now=NOW), EventFilter(), report_keys("sqlite", "model")
-        )
+        query = events_query("sqlite", parse_period("30d", now=NOW), EventFilter(), ["day", "model"])
         sql = str(query.compile(store.engine, compile_kwargs={"literal_binds": True}))
         with store.engine.connect() as conn:
             plan = " | ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
     assert "USING COVERING INDEX ix_events_report_sqlite" in plan
     assert "TEMP B-TREE" not in plan
+
+
+def rollup_rows(store) -> list[tuple]:
+    import sqlalchemy as sa
+
+    from tokenbudget.core.store.schema import event_rollups
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(event_rollups).order_by(*list(event_rollups.c)[1:10])).all()
+    return [tuple(row[1:]) for row in rows]
+
+
+def test_rollup_stays_equal_to_a_rebuild_through_every_write(filled, event_factory) -> None:
+    from tokenbudget.core.store import CostUpdate, rollups
+
+    store, events = filled
+
+    def assert_consistent() -> None:
+        kept = rollup_rows(store)
+        with store.engine.begin() as conn:
+            rollups.rebuild(conn)
+        assert rollup_rows(store) == kept
+
+    assert_consistent()
+    store.insert_events([*events[:50], event_factory(event_id="demo_1"), event_factory(event_id="demo_2")])
+    assert_consistent()
+    updates = [
+        CostUpdate(e.event_id, "my-private-llm", Decimal("0.25"), "priced", "v9")
+        for e in events
+        if e.cost_status == "unpriced"
+    ]
+    assert store.update_costs(updates) == len(updates) > 0
+    assert_consistent()
+    assert store.delete_events(event_id_prefix="demo_") == 2
+    assert_consistent()
+    everything = parse_period("all", now=NOW)
+    assert totals(store, everything, None).unpriced_requests == 0
+    expected = sum((nanos(e.cost_usd) for e in events), Decimal(0)) + Decimal("0.25") * len(updates)
+    assert totals(store, everything, None).cost_usd == expected
+
+
+def test_whole_day_and_partial_day_periods_agree(filled) -> None:
+    # Whole days come from the rollup, partial days from events: a split at any hour must give the same sums.
+    store, events = filled
+    start = datetime(2026, 10, 20, 7, 30, tzinfo=timezone.utc)
+    whole = Period(start, start + timedelta(days=20), "x")
+    cut = start + timedelta(days=9, hours=5)
+    parts = [totals(store, p, None) for p in (Period(whole.start, cut, "a"), Period(cut, whole.end, "b"))]
+    full = totals(store, whole, None)
+    assert full.cost_usd == parts[0].cost_usd + parts[1].cost_usd
+    assert full.requests == parts[0].requests + parts[1].requests == len(select(events, whole))
+    by_user = {r.key: r.requests for r in breakdown(store, whole, None, "user")}  # events only
+    assert sum(by_user.values()) == full.requests

@@ -1,7 +1,8 @@
 """Cost analytics: totals, breakdowns, daily series and the report built from them.
 
-Every per-event aggregate runs in SQL (integer nano-USD sums, exact on both engines). Python only combines the
-handful of grouped rows SQL returns, e.g. folding the tail of a breakdown into '(other)'.
+Every per-event aggregate runs in SQL (store/aggregates.py: integer nano-USD sums, exact on both engines, from the
+daily rollup for whole days). Python only combines the handful of grouped rows SQL returns, e.g. folding the tail
+of a breakdown into '(other)'. Week keys are the ISO week's Monday ('2026-11-16'), months '2026-11'.
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 from tokenbudget.core.periods import Period
-from tokenbudget.core.store.filtering import event_conditions
-from tokenbudget.core.store.schema import events
+from tokenbudget.core.store.aggregates import DIMENSIONS, SUMS, TIME_DIMENSIONS, TOKEN_COLUMNS, grouped_sums
 
 if TYPE_CHECKING:
     from tokenbudget.core.store import Store
@@ -24,18 +22,9 @@ if TYPE_CHECKING:
 NANO = Decimal("1e-9")
 NONE_KEY = "(none)"
 OTHER_KEY = "(other)"
-TIME_DIMENSIONS = ("day", "week", "month")
-BREAKDOWN_DIMENSIONS = ("model", "provider", "feature", "user", "env", "project", *TIME_DIMENSIONS)
+BREAKDOWN_DIMENSIONS = DIMENSIONS
 # A daily series longer than this (e.g. period 'all') starts at the first day that has events.
 MAX_ZERO_FILLED_DAYS = 400
-
-TOKEN_COLUMNS = (
-    "input_tokens",
-    "cache_read_input_tokens",
-    "cache_write_input_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-)
 
 
 @dataclass(frozen=True)
@@ -98,111 +87,8 @@ class Report:
     daily: list[tuple[date, Decimal]]
 
 
-# --- SQL building blocks ---------------------------------------------------------------------------------------
-
-# Integer sums, in this order, in every aggregate query. Partial sums from several rows add up exactly.
-_SUMS = ("cost_nanos", "requests", *TOKEN_COLUMNS, "unpriced", "errors", "client_reported")
-
-
-def _measures() -> list[sa.ColumnElement[Any]]:
-    def total(column: sa.ColumnElement[Any], label: str) -> sa.ColumnElement[Any]:
-        return sa.func.coalesce(sa.func.sum(column), 0).label(label)
-
-    def counted(condition: sa.ColumnElement[bool], label: str) -> sa.ColumnElement[Any]:
-        # COUNT(*) FILTER (WHERE ...): standard SQL, supported by PostgreSQL and SQLite >= 3.30.
-        return sa.func.count().filter(condition).label(label)
-
-    return [
-        total(events.c.cost_nanos, "cost_nanos"),
-        sa.func.count().label("requests"),
-        *(total(events.c[name], name) for name in TOKEN_COLUMNS),
-        counted(events.c.cost_status == "unpriced", "unpriced"),
-        counted(events.c.status == "error", "errors"),
-        counted(events.c.cost_status == "client_reported", "client_reported"),
-    ]
-
-
-def time_bucket(dialect: str, unit: str) -> sa.ColumnElement[Any]:
-    """The UTC day ('2026-11-27'), ISO week (its Monday, '2026-11-23') or month ('2026-11') of occurred_at.
-
-    SQLite stores occurred_at as UTC text 'YYYY-MM-DD HH:MM:SS.ffffff' (see store/types.py), so a prefix is the
-    day or month — much cheaper per row than strftime. PostgreSQL converts the timestamptz to UTC explicitly (the
-    session time zone cannot shift a bucket) and returns a DATE (the first day of the bucket), formatted by
-    `_key_text`: a date cast is far cheaper per row than to_char, and the migration's expression statistics on
-    exactly this expression let the planner pick a hash aggregate.
-    """
-    column = events.c.occurred_at
-    if dialect == "sqlite":
-        # Literal 1/10/7 (not bound parameters): SQLite only uses the expression index ix_events_report_sqlite
-        # when the query's expression is identical to the indexed one.
-        day = sa.func.substr(column, sa.literal_column("1"), sa.literal_column("10"))
-        if unit == "day":
-            return sa.type_coerce(day, sa.String)
-        if unit == "month":
-            return sa.type_coerce(
-                sa.func.substr(column, sa.literal_column("1"), sa.literal_column("7")), sa.String
-            )
-        # 'weekday 1' moves forward to the next Monday; going back 6 days first lands on this week's Monday.
-        return sa.type_coerce(sa.func.date(day, "-6 days", "weekday 1"), sa.String)
-    # Inline constants: PostgreSQL matches expression statistics on the expression tree, not on parameters.
-    utc = sa.func.timezone(sa.literal_column("'UTC'"), column)
-    if unit == "day":
-        return sa.cast(utc, sa.Date)
-    # date_trunc('week') is the ISO week's Monday.
-    return sa.cast(sa.func.date_trunc(sa.literal_column(f"'{unit}'"), utc), sa.Date)
-
-
-def _key_text(by: str, value: Any) -> str:
-    if value is None:
-        return NONE_KEY
-    if isinstance(value, date):  # PostgreSQL time buckets
-        return value.strftime("%Y-%m") if by == "month" else value.isoformat()
-    return str(value)
-
-
-def _dimension(dialect: str, by: str) -> sa.ColumnElement[Any]:
-    if by in TIME_DIMENSIONS:
-        return time_bucket(dialect, by)
-    if by == "model":
-        return sa.func.coalesce(events.c.price_key, events.c.model)
-    if by == "user":
-        return events.c.user_id
-    if by in ("provider", "feature", "env", "project"):
-        return events.c[by]
-    raise ValueError(f"cannot break down by {by!r}; use one of: {', '.join(BREAKDOWN_DIMENSIONS)}")
-
-
-def aggregate_query(
-    dialect: str, period: Period, filters: EventFilter | None, keys: Sequence[sa.ColumnElement[Any]]
-) -> sa.Select[Any]:
-    """SELECT keys..., integer sums (in _SUMS order) ... GROUP BY keys."""
-    labelled = [key.label(f"k{i}") for i, key in enumerate(keys)]
-    conditions = event_conditions(period, filters)
-    if dialect == "sqlite":
-        # Redundant with the occurred_at range, but it puts the range on the leading expression of the covering
-        # index ix_events_report_sqlite, so the scan is an index range and (day, model) groups need no sort.
-        day = time_bucket("sqlite", "day")
-        last_day = (period.end - timedelta(microseconds=1)).date()
-        conditions += [day >= period.start.date().isoformat(), day <= last_day.isoformat()]
-    query = sa.select(*labelled, *_measures()).where(*conditions)
-    return query.group_by(*labelled) if labelled else query
-
-
-def _aggregate(
-    store: Store, period: Period, filters: EventFilter | None, keys: Sequence[sa.ColumnElement[Any]]
-) -> list[tuple[tuple[Any, ...], tuple[int, ...]]]:
-    """Run `aggregate_query`: [(key values, integer sums in _SUMS order)]."""
-    with store.engine.connect() as conn:
-        result = conn.execute(aggregate_query(store.dialect, period, filters, keys)).all()
-    n = len(keys)
-    # int(): PostgreSQL returns SUM(bigint) as NUMERIC (Decimal); the values are whole numbers either way.
-    return [(tuple(row[:n]), tuple(int(v) for v in row[n:])) for row in result]
-
-
-def report_keys(dialect: str, by: str) -> list[sa.ColumnElement[Any]]:
-    """build_report's grouping: (day) or (day, dimension)."""
-    day = time_bucket(dialect, "day")
-    return [day] if by == "day" else [day, _dimension(dialect, by)]
+# Integer sums, in this order, in every aggregate (see store/aggregates.py).
+_SUMS = SUMS
 
 
 def _add(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...]:
@@ -237,7 +123,7 @@ def _row(key: str, sums: Sequence[int]) -> BreakdownRow:
 
 
 def _ordered_rows(groups: dict[Any, tuple[int, ...]], by: str, top: int | None) -> list[BreakdownRow]:
-    texts = {key: _key_text(by, key) for key in groups}
+    texts = {key: NONE_KEY if key is None else key for key in groups}
     if by in TIME_DIMENSIONS:
         return [_row(texts[key], sums) for key, sums in sorted(groups.items(), key=lambda kv: texts[kv[0]])]
     # Cost desc, then requests desc, then key: a stable order for equal costs (e.g. several unpriced models).
@@ -262,8 +148,7 @@ def _series_days(period: Period, days_with_data: Iterable[date]) -> list[date]:
 
 
 def _daily(period: Period, cost_by_day: dict[Any, int]) -> list[tuple[date, Decimal]]:
-    # Day keys are 'YYYY-MM-DD' text on SQLite and DATE values on PostgreSQL.
-    by_date = {day if isinstance(day, date) else date.fromisoformat(day): n for day, n in cost_by_day.items()}
+    by_date = {date.fromisoformat(day): nanos for day, nanos in cost_by_day.items()}
     return [(day, _cost(by_date.get(day, 0))) for day in _series_days(period, by_date)]
 
 
@@ -271,8 +156,8 @@ def _daily(period: Period, cost_by_day: dict[Any, int]) -> list[tuple[date, Deci
 
 
 def totals(store: Store, period: Period, filters: EventFilter | None = None) -> Totals:
-    ((_, sums),) = _aggregate(store, period, filters, [])
-    return _totals(sums)
+    groups = grouped_sums(store.engine, period, filters, [])
+    return _totals(groups.get((), (0,) * len(_SUMS)))
 
 
 def breakdown(
@@ -283,17 +168,16 @@ def breakdown(
     top: int | None = None,
 ) -> list[BreakdownRow]:
     """Rows by `by`, cost desc (time dimensions: time asc); beyond `top` rows the rest is one '(other)' row."""
-    dimension = _dimension(store.dialect, by)
-    groups = {key[0]: sums for key, sums in _aggregate(store, period, filters, [dimension])}
-    return _ordered_rows(groups, by, top)
+    groups = grouped_sums(store.engine, period, filters, [by])
+    return _ordered_rows({key[0]: sums for key, sums in groups.items()}, by, top)
 
 
 def daily_costs(
     store: Store, period: Period, filters: EventFilter | None = None
 ) -> list[tuple[date, Decimal]]:
     """Cost of every UTC day of the period, zero-filled (long periods start at the first day with events)."""
-    day = time_bucket(store.dialect, "day")
-    return _daily(period, {key[0]: sums[0] for key, sums in _aggregate(store, period, filters, [day])})
+    groups = grouped_sums(store.engine, period, filters, ["day"])
+    return _daily(period, {key[0]: sums[0] for key, sums in groups.items()})
 
 
 def build_report(
@@ -306,14 +190,14 @@ def build_report(
 ) -> Report:
     """Totals, breakdown and daily series of `period`, plus the previous period's totals.
 
-    The current period is read ONCE, grouped by (day, dimension); totals, rows and the daily series are sums of
-    those few groups. The previous period needs only its totals: a second, cheaper scan.
+    The period is aggregated ONCE, grouped by (day, dimension); totals, rows and the daily series are sums of
+    those few groups. The previous period needs only its totals.
     """
     filters = filters or EventFilter()
-    keys = report_keys(store.dialect, by)
     empty: tuple[int, ...] = (0,) * len(_SUMS)
     overall, by_day, groups = empty, {}, {}
-    for key, sums in _aggregate(store, period, filters, keys):
+    dims = ["day"] if by == "day" else ["day", by]
+    for key, sums in grouped_sums(store.engine, period, filters, dims).items():
         overall = _add(overall, sums)
         by_day[key[0]] = _add(by_day.get(key[0], empty), sums)
         dim = key[0] if by == "day" else key[1]
@@ -327,7 +211,7 @@ def build_report(
         previous_totals=totals(store, previous, filters),
         by=by,
         rows=_ordered_rows(groups, by, top),
-        daily=_daily(period, {d: sums[0] for d, sums in by_day.items()}),
+        daily=_daily(period, {day: sums[0] for day, sums in by_day.items()}),
     )
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tokenbudget.core.events import Event
+from tokenbudget.core.store import rollups
 from tokenbudget.core.store.filtering import event_conditions
 from tokenbudget.core.store.schema import events
 from tokenbudget.core.usage import Usage
@@ -53,15 +54,20 @@ def from_nanos(nanos: int | None) -> Decimal | None:
     return Decimal(int(nanos)).scaleb(-9).quantize(NANO)
 
 
+def _opt(text: str | None) -> str | None:
+    # '' is "none" (as parse_event treats it); storing NULL keeps one spelling for reports and the rollup key.
+    return text or None
+
+
 def _row(event: Event, ingested_at: datetime) -> dict[str, Any]:
     usage = event.usage
     return {
         "event_id": event.event_id,
         "occurred_at": event.occurred_at,
         "project": event.project,
-        "provider": event.provider,
+        "provider": _opt(event.provider),
         "model": event.model,
-        "price_key": event.price_key,
+        "price_key": _opt(event.price_key),
         "input_tokens": usage.input_tokens,
         "cache_read_input_tokens": usage.cache_read_input_tokens,
         "cache_write_input_tokens": usage.cache_write_input_tokens,
@@ -74,10 +80,10 @@ def _row(event: Event, ingested_at: datetime) -> dict[str, Any]:
         "price_version": event.price_version,
         "latency_ms": event.latency_ms,
         "status": event.status,
-        "request_id": event.request_id,
-        "feature": event.feature,
-        "user_id": event.user_id,
-        "env": event.env,
+        "request_id": _opt(event.request_id),
+        "feature": _opt(event.feature),
+        "user_id": _opt(event.user_id),
+        "env": _opt(event.env),
         "tags": dict(event.tags) or None,  # NULL rather than '{}' on millions of rows
         "ingested_at": ingested_at,
     }
@@ -85,8 +91,9 @@ def _row(event: Event, ingested_at: datetime) -> dict[str, Any]:
 
 def _insert_statement(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # RETURNING the ids actually written is the one count both drivers report reliably for a batch.
-    return insert(events).on_conflict_do_nothing(index_elements=["event_id"]).returning(events.c.event_id)
+    # RETURNING the rows actually written: the one count both drivers report reliably for a batch, and the
+    # ids whose sums go into the rollup.
+    return insert(events).on_conflict_do_nothing(index_elements=["event_id"]).returning(events.c.id)
 
 
 def insert_events(engine: sa.Engine, items: Iterable[Event], batch_size: int) -> InsertResult:
@@ -99,7 +106,10 @@ def insert_events(engine: sa.Engine, items: Iterable[Event], batch_size: int) ->
         now = datetime.now(timezone.utc)
         rows = [_row(event, now) for event in batch.values()]
         with engine.begin() as conn:
-            written = len(conn.execute(stmt, rows).all())
+            ids = [row[0] for row in conn.execute(stmt, rows)]
+            if ids:
+                rollups.add(conn, events.c.id.in_(ids))
+        written = len(ids)
         inserted += written
         duplicates += len(rows) - written
         batch.clear()
@@ -196,9 +206,14 @@ def update_costs(engine: sa.Engine, updates: Iterable[CostUpdate], batch_size: i
 
     def flush() -> None:
         nonlocal total
+        touched = events.c.event_id.in_([item["b_event_id"] for item in batch])
         with engine.begin() as conn:
+            # The cost and price key are rollup keys/sums: take the rows out, change them, put them back.
+            rollups.add(conn, touched, -1)
             # executemany: both sqlite3 and psycopg 3 report the summed rowcount.
             total += conn.execute(stmt, batch).rowcount
+            rollups.add(conn, touched, +1)
+            rollups.prune(conn)
         batch.clear()
 
     for update in updates:
@@ -221,11 +236,13 @@ def update_costs(engine: sa.Engine, updates: Iterable[CostUpdate], batch_size: i
 def delete_events(engine: sa.Engine, event_id_prefix: str) -> int:
     if not event_id_prefix:
         raise ValueError("event_id_prefix must not be empty (it would delete every event)")
+    # autoescape: 'demo_' must not treat '_' as a LIKE wildcard.
+    matching = events.c.event_id.startswith(event_id_prefix, autoescape=True)
     with engine.begin() as conn:
-        # autoescape: 'demo_' must not treat '_' as a LIKE wildcard.
-        return conn.execute(
-            sa.delete(events).where(events.c.event_id.startswith(event_id_prefix, autoescape=True))
-        ).rowcount
+        rollups.add(conn, matching, -1)
+        deleted = conn.execute(sa.delete(events).where(matching)).rowcount
+        rollups.prune(conn)
+    return deleted
 
 
 def count_events(engine: sa.Engine) -> int:

@@ -113,6 +113,30 @@ sa.Index(
 ).ddl_if(dialect="postgresql")
 
 
+# Daily rollup of events, kept in step by every write path of the store (events_repo + rollups.py), so that a
+# report over whole days reads a few thousand rollup rows instead of every event. Key columns are NOT NULL with ''
+# standing for "none" (SQL UNIQUE treats NULLs as distinct, which would break the upsert); events store NULL, never ''.
+# user_id is deliberately not a key (too many values): reports filtered or grouped by user read the events.
+ROLLUP_KEYS = ("day", "project", "provider", "model", "price_key", "feature", "env", "cost_status", "status")
+ROLLUP_SUMS = ("requests", "cost_nanos", *(f for f in REPORT_COLUMNS if f.endswith("_tokens")))
+event_rollups = sa.Table(
+    "event_rollups",
+    metadata,
+    _pk(),
+    sa.Column("day", sa.Date(), nullable=False),  # UTC
+    sa.Column("project", sa.String(TEXT), nullable=False),
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("model", sa.String(TEXT), nullable=False),
+    sa.Column("price_key", sa.String(TEXT), nullable=False),
+    sa.Column("feature", sa.String(TEXT), nullable=False),
+    sa.Column("env", sa.String(TEXT), nullable=False),
+    sa.Column("cost_status", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    *(sa.Column(name, sa.BigInteger(), nullable=False) for name in ROLLUP_SUMS),
+    sa.UniqueConstraint(*ROLLUP_KEYS, name="uq_event_rollups_key"),
+)
+
+
 price_versions = sa.Table(
     "price_versions",
     metadata,

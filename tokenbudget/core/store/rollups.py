@@ -1,0 +1,71 @@
+"""Keeping `event_rollups` (daily sums per key, see schema.py) in step with `events`.
+
+Every change to events goes through one of these, in the same transaction as the change itself:
+insert -> add(+1) for the new rows; reprice -> add(-1), UPDATE, add(+1); delete -> add(-1), DELETE, prune().
+The sums are computed by SQL from the events rows themselves, so the rollup can never disagree with what was stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tokenbudget.core.store.schema import ROLLUP_KEYS, ROLLUP_SUMS, event_rollups, events
+
+# Optional key columns: NULL in events, '' in the rollup (so that the UNIQUE key matches on upsert).
+_OPTIONAL = ("provider", "price_key", "feature", "env")
+# Inline constants, not bound parameters: the GROUP BY expressions must be textually identical to the SELECT's.
+_EMPTY = sa.literal_column("''")
+_ZERO = sa.literal_column("0")
+
+
+def events_day(dialect: str) -> sa.ColumnElement[Any]:
+    """The UTC day of events.occurred_at, as analytics buckets it (see analytics.time_bucket)."""
+    if dialect == "sqlite":
+        return sa.func.substr(events.c.occurred_at, sa.literal_column("1"), sa.literal_column("10"))
+    return sa.cast(sa.func.timezone(sa.literal_column("'UTC'"), events.c.occurred_at), sa.Date)
+
+
+def _grouped_events(dialect: str, where: sa.ColumnElement[bool], sign: int) -> sa.Select[Any]:
+    keys: list[sa.ColumnElement[Any]] = []
+    for name in ROLLUP_KEYS:
+        if name == "day":
+            keys.append(events_day(dialect))
+        elif name in _OPTIONAL:
+            keys.append(sa.func.coalesce(events.c[name], _EMPTY))
+        else:
+            keys.append(events.c[name])
+    factor = sa.literal_column(str(int(sign)))
+    sums = [sa.func.count() * factor] + [
+        sa.func.coalesce(sa.func.sum(events.c[name]), _ZERO) * factor
+        for name in ROLLUP_SUMS
+        if name != "requests"
+    ]
+    labelled = [k.label(n) for k, n in zip(keys, ROLLUP_KEYS, strict=True)]
+    # ORDER BY the key: concurrent upserts then lock rollup rows in the same order and cannot deadlock.
+    return sa.select(*labelled, *sums).where(where).group_by(*keys).order_by(*keys)
+
+
+def add(conn: sa.Connection, where: sa.ColumnElement[bool], sign: int = 1) -> None:
+    """Add (sign=+1) or subtract (sign=-1) the events matching `where` to/from the rollup."""
+    dialect = conn.dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(event_rollups)
+    stmt = insert.from_select([*ROLLUP_KEYS, *ROLLUP_SUMS], _grouped_events(dialect, where, sign))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(ROLLUP_KEYS),
+        set_={name: event_rollups.c[name] + stmt.excluded[name] for name in ROLLUP_SUMS},
+    )
+    conn.execute(stmt)
+
+
+def prune(conn: sa.Connection) -> None:
+    """Drop keys whose events were all repriced away or deleted (they would show as empty groups)."""
+    conn.execute(sa.delete(event_rollups).where(event_rollups.c.requests == 0))
+
+
+def rebuild(conn: sa.Connection) -> None:
+    """Recompute the whole rollup from events (the migration's backfill; a repair tool)."""
+    conn.execute(sa.delete(event_rollups))
+    add(conn, sa.true())
