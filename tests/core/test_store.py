@@ -261,3 +261,11 @@ def test_concurrent_first_opens_of_a_new_store_all_succeed(store_settings: Setti
         assert list(pool.map(open_and_count, range(3))) == [0, 0, 0]
     assert [p.communicate(timeout=60)[0].strip() for p in procs] == ["0", "0", "0"]
     assert all(p.returncode == 0 for p in procs)
+
+
+def test_empty_strings_are_stored_as_none(store, event_factory) -> None:
+    store.insert_events([event_factory(feature="", env="", user_id="", provider="")])
+    (back,) = store.iter_events(None, None)
+    assert (back.feature, back.env, back.user_id, back.provider) == (None, None, None, None)
+    store.rebuild_rollups()  # the repair path runs on both engines
+    assert store.count_events() == 1

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from tokenbudget.core.periods import Period
 
 NANO = Decimal("1e-9")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,23 @@ def _row(event: Event, ingested_at: datetime) -> dict[str, Any]:
     }
 
 
+def _transaction(engine: sa.Engine, work: Callable[[sa.Connection], T], attempts: int = 3) -> T:
+    """Run `work` in one transaction, again if PostgreSQL picked it as a deadlock victim.
+
+    Ingest and reprice running at once both update rollup rows and can deadlock; each batch is one transaction
+    whose effects are idempotent on retry (inserts dedupe on event_id, cost updates set absolute values).
+    """
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except sa.exc.OperationalError as exc:
+            retryable = getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
+            if not retryable or attempt + 1 == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
 def _insert_statement(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # RETURNING the rows actually written: the one count both drivers report reliably for a batch, and the
@@ -105,11 +123,14 @@ def insert_events(engine: sa.Engine, items: Iterable[Event], batch_size: int) ->
         nonlocal inserted, duplicates
         now = datetime.now(timezone.utc)
         rows = [_row(event, now) for event in batch.values()]
-        with engine.begin() as conn:
+
+        def work(conn: sa.Connection) -> int:
             ids = [row[0] for row in conn.execute(stmt, rows)]
             if ids:
                 rollups.add(conn, events.c.id.in_(ids))
-        written = len(ids)
+            return len(ids)
+
+        written = _transaction(engine, work)
         inserted += written
         duplicates += len(rows) - written
         batch.clear()
@@ -207,13 +228,17 @@ def update_costs(engine: sa.Engine, updates: Iterable[CostUpdate], batch_size: i
     def flush() -> None:
         nonlocal total
         touched = events.c.event_id.in_([item["b_event_id"] for item in batch])
-        with engine.begin() as conn:
+
+        def work(conn: sa.Connection) -> int:
             # The cost and price key are rollup keys/sums: take the rows out, change them, put them back.
             rollups.add(conn, touched, -1)
             # executemany: both sqlite3 and psycopg 3 report the summed rowcount.
-            total += conn.execute(stmt, batch).rowcount
+            changed = conn.execute(stmt, batch).rowcount
             rollups.add(conn, touched, +1)
             rollups.prune(conn)
+            return changed
+
+        total += _transaction(engine, work)
         batch.clear()
 
     for update in updates:
@@ -238,11 +263,14 @@ def delete_events(engine: sa.Engine, event_id_prefix: str) -> int:
         raise ValueError("event_id_prefix must not be empty (it would delete every event)")
     # autoescape: 'demo_' must not treat '_' as a LIKE wildcard.
     matching = events.c.event_id.startswith(event_id_prefix, autoescape=True)
-    with engine.begin() as conn:
+
+    def work(conn: sa.Connection) -> int:
         rollups.add(conn, matching, -1)
         deleted = conn.execute(sa.delete(events).where(matching)).rowcount
         rollups.prune(conn)
-    return deleted
+        return deleted
+
+    return _transaction(engine, work)
 
 
 def count_events(engine: sa.Engine) -> int:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from tokenbudget.core.events import Event
 from tokenbudget.core.store import engine as _engine
-from tokenbudget.core.store import events_repo, prices_repo
+from tokenbudget.core.store import events_repo, prices_repo, rollups
 from tokenbudget.core.store import migrate as _migrations
 from tokenbudget.core.store.events_repo import CostUpdate, InsertResult
 
@@ -79,6 +79,11 @@ class Store:
 
     def count_events(self) -> int:
         return events_repo.count_events(self.engine)
+
+    def rebuild_rollups(self) -> None:
+        """Recompute the daily rollup from the events (repair, e.g. after rows were written around the store)."""
+        with self.engine.begin() as conn:
+            rollups.rebuild(conn)
 
     # -- prices -----------------------------------------------------------------------------------------------
     def list_custom_prices(self) -> list[CustomPrice]:
