@@ -7,9 +7,12 @@ over the last 90 days, then times `build_report(30d, by=model)` + `report_to_jso
 raw SQL statement (the same totals and group-by-model aggregate, run through the DBAPI cursor directly) and prints
 both and the ratio (target: tool <= 1.5x raw). Also timed: "raw, tuned" (SQLite: the same statement with the
 index-friendly day range the tool adds) and "same work" (one statement computing everything the report shows,
-including the previous period's totals), which separates the tool's own overhead from the extra work it does. A store given with --url that already holds N events is reused.
-Both engines get ANALYZE after the fill (PostgreSQL: VACUUM ANALYZE, which autovacuum would also do) so the
-planner sees real statistics; both timings use the same database state.
+including the previous period's totals), which separates the tool's own overhead from the extra work it does.
+The tool reads whole days from the daily rollup (`event_rollups`, kept in step by insert_events, so the fill time
+includes maintaining it) and only the partial first/last day from `events`; the raw statements read `events`.
+A store given with --url that already holds N events is reused. Both engines get ANALYZE after the fill
+(PostgreSQL: VACUUM ANALYZE, which autovacuum would also do) so the planner sees real statistics; all timings use
+the same database state.
 """
 
 from __future__ import annotations
