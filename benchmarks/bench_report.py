@@ -2,17 +2,17 @@
 
     python benchmarks/bench_report.py [--events 1000000] [--url URL] [--runs 5]
 
-Fills the store through `Store.insert_events` (the real ingest path, batches of 5,000) with N synthetic events spread
-over the last 90 days, then times `build_report(30d, by=model)` + `report_to_json` (median of --runs) against ONE
-raw SQL statement (the same totals and group-by-model aggregate, run through the DBAPI cursor directly) and prints
-both and the ratio (target: tool <= 1.5x raw). Also timed: "raw, tuned" (SQLite: the same statement with the
-index-friendly day range the tool adds) and "same work" (one statement computing everything the report shows,
-including the previous period's totals), which separates the tool's own overhead from the extra work it does.
-The tool reads whole days from the daily rollup (`event_rollups`, kept in step by insert_events, so the fill time
-includes maintaining it) and only the partial first/last day from `events`; the raw statements read `events`.
-A store given with --url that already holds N events is reused. Both engines get ANALYZE after the fill
-(PostgreSQL: VACUUM ANALYZE, which autovacuum would also do) so the planner sees real statistics; all timings use
-the same database state.
+Fills the store through `Store.insert_events` (the real ingest path, batches of 5,000) with N synthetic events
+spread over the last 90 days, then times `build_report(30d, by=model)` + `report_to_json` (median of --runs)
+against ONE raw SQL statement (the same totals and group-by-model aggregate, run through the DBAPI cursor
+directly) and prints both and the ratio (target: tool <= 1.5x raw). Also timed: "raw, tuned" (SQLite: the same
+statement with the index-friendly day range the tool adds) and "same work" (one statement computing everything
+the report shows, including the previous period's totals), which separates the tool's own overhead from the
+extra work it does. The tool reads whole days from the daily rollup (`event_rollups`, kept in step by
+insert_events, so the fill time includes maintaining it) and only the partial first/last day from `events`;
+the raw statements read `events`. A store given with --url that already holds N events is reused. Both engines
+get ANALYZE after the fill (PostgreSQL: VACUUM ANALYZE, which autovacuum would also do) so the planner sees
+real statistics; all timings use the same database state.
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ SELECT COALESCE(price_key, model) AS k, {MEASURES}
 FROM events WHERE occurred_at >= {{p}} AND occurred_at < {{p}}{{extra}}
 GROUP BY COALESCE(price_key, model)
 """
-# Everything the report shows, in one statement: (day, model) groups of the period (totals, rows and the daily
-# series are sums of them) plus the previous period's totals. Shows what is the tool's overhead and what is work.
+# Everything the report shows, in one statement: (day, model) groups of the period (totals, rows and the
+# daily series are sums of them) plus the previous period's totals. Separates the tool's overhead from work.
 SAME_WORK_SQL = f"""
 SELECT {{day}}, COALESCE(price_key, model), {MEASURES}
 FROM events WHERE occurred_at >= {{p}} AND occurred_at < {{p}}{{extra}}
@@ -129,7 +129,8 @@ def fill(store: Store, count: int) -> datetime:
     result = store.insert_events(synthetic_events(count, now))
     elapsed = time.perf_counter() - started
     print(
-        f"filled {result.inserted:,} events via insert_events in {elapsed:.1f}s ({count / elapsed:,.0f} events/s)"
+        f"filled {result.inserted:,} events via insert_events in {elapsed:.1f}s "
+        f"({count / elapsed:,.0f} events/s)"
     )
     with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM ANALYZE events" if store.dialect == "postgresql" else "ANALYZE")

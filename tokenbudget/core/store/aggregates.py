@@ -1,8 +1,8 @@
 """The SQL behind analytics: grouped integer sums over events, read from the daily rollup where possible.
 
 A period splits into whole UTC days, summed from `event_rollups` (a few rows per day), and at most two partial
-days at its edges (e.g. a rolling '30d'), summed from `events`. Filtering or grouping by user reads only events
-(user_id is not a rollup key). Every per-event sum runs in SQL; callers get a few grouped rows, keyed by text.
+days at its edges (e.g. a rolling '30d'), summed from `events`. Filtering or grouping by user reads only
+events (user_id is not a rollup key). Every per-event sum runs in SQL; callers get a few grouped rows, keyed by text.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def _rollup_measures() -> list[sa.ColumnElement[Any]]:
 
 
 def _bucket(dialect: str, day: sa.ColumnElement[Any], unit: str) -> sa.ColumnElement[Any]:
-    """Day, ISO week (its Monday) or month of a day expression: 'YYYY-MM-DD' text on SQLite, DATE on PostgreSQL."""
+    """Day, ISO week (its Monday) or month of a day expression ('YYYY-MM-DD' text on SQLite, DATE on PG)."""
     if unit == "day":
         return day
     if dialect == "sqlite":
@@ -83,8 +83,11 @@ def _bucket(dialect: str, day: sa.ColumnElement[Any], unit: str) -> sa.ColumnEle
 
 
 def event_dimension(dialect: str, by: str) -> sa.ColumnElement[Any]:
-    """Grouping expression over events. SQLite's day/model expressions match ix_events_report_sqlite exactly and
-    PostgreSQL's match the statistics st_events_day_model (both in migration 0001)."""
+    """Grouping expression over events.
+
+    SQLite's day/model expressions match ix_events_report_sqlite exactly and PostgreSQL's match the statistics
+    st_events_day_model (both in migration 0001).
+    """
     if by in TIME_DIMENSIONS:
         day = events_day(dialect)
         return _bucket(dialect, sa.type_coerce(day, sa.String) if dialect == "sqlite" else day, by)
@@ -117,8 +120,8 @@ def events_query(
     keys = [event_dimension(dialect, by).label(f"k{i}") for i, by in enumerate(dims)]
     conditions = event_conditions(period, filters)
     if dialect == "sqlite":
-        # Redundant with the occurred_at range, but it puts the range on the leading expression of the covering
-        # index ix_events_report_sqlite, so the scan is an index range and (day, model) groups need no sort.
+        # Redundant with the occurred_at range, but it puts the range on the leading expression of the
+        # covering index ix_events_report_sqlite: an index range scan, and (day, model) groups need no sort.
         day = events_day("sqlite")
         conditions += [
             day >= _day_text(period.start),
