@@ -20,10 +20,14 @@ class TbResult:
         try:
             return json.loads(self.stdout)
         except json.JSONDecodeError as exc:
-            raise AssertionError(f"not JSON (exit {self.returncode}): {self.stdout!r} {self.stderr!r}") from exc
+            raise AssertionError(
+                f"not JSON (exit {self.returncode}): {self.stdout!r} {self.stderr!r}"
+            ) from exc
 
 
-def run_tb(args: list[str], env: dict[str, str], *, stdin: str | None = None, timeout: float = 120) -> TbResult:
+def run_tb(
+    args: list[str], env: dict[str, str], *, stdin: str | None = None, timeout: float = 120
+) -> TbResult:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENBUDGET_")}
     full_env.update(env)
     proc = subprocess.run(

@@ -76,7 +76,17 @@ def test_import_keeps_good_lines_reports_bad_ones_and_is_idempotent(tb_env, tmp_
     expected = Decimal(0)
     for args in (
         ["gpt-4o", "--input", "1000", "--output", "500"],
-        ["claude-sonnet-4-5", "--provider", "anthropic", "--input", "2000", "--cache-write", "1000", "--output", "100"],
+        [
+            "claude-sonnet-4-5",
+            "--provider",
+            "anthropic",
+            "--input",
+            "2000",
+            "--cache-write",
+            "1000",
+            "--output",
+            "100",
+        ],
     ):
         expected += Decimal(run_tb(["pricing", "cost", *args, "--format", "json"], tb_env).json()["total"])
     report = run_tb(["report", "--period", "7d", "--format", "json", "--by", "feature"], tb_env).json()
@@ -181,6 +191,8 @@ def test_every_view_renders_on_a_demo_store(tb_env):
         assert result.returncode == 0, (args, result.stderr)
     shown = run_tb(["pricing", "show", "gemini-2.5-pro", "--format", "json"], tb_env).json()
     assert shown["tiers"][0]["above_tokens"] == 200000
-    tiered = run_tb(["pricing", "cost", "gemini-2.5-pro", "--input", "200001", "--format", "json"], tb_env).json()
+    tiered = run_tb(
+        ["pricing", "cost", "gemini-2.5-pro", "--input", "200001", "--format", "json"], tb_env
+    ).json()
     assert tiered["tier_threshold"] == 200000
     assert Decimal(tiered["total"]) == 200001 * Decimal(shown["tiers"][0]["input_per_1m"]) / 1_000_000
