@@ -32,6 +32,19 @@ class Settings:
     default_project: str = "default"
     # Echo every SQL statement (debugging).
     echo_sql: bool = False
+    # --- server (`tb serve`) ---
+    # X-Admin-Key for the admin endpoints; empty disables them.
+    admin_key: str = ""
+    # CORS origins, comma-separated; empty means any origin (development).
+    allowed_origins: tuple[str, ...] = ()
+    # Shared rate limit and analytics cache across server processes; empty keeps both in-process.
+    redis_url: str = ""
+    redis_prefix: str = "tokenbudget:"
+    max_body_bytes: int = 5 * 1024 * 1024  # also applied after gzip decompression
+    max_batch_events: int = 1000
+    rate_limit_per_minute: int = 1200  # per API key; 0 disables
+    key_cache_ttl_s: float = 30.0  # how long another process may still accept a revoked key
+    analytics_cache_ttl_s: float = 10.0  # Redis only
 
     @property
     def config_file(self) -> Path:
@@ -74,12 +87,27 @@ class Settings:
             database_url=_normalise_database_url(str(database_url)),
             default_project=str(pick("default_project") or "default"),
             echo_sql=_as_bool(pick("echo_sql"), "echo_sql"),
+            admin_key=str(pick("admin_key") or ""),
+            allowed_origins=_as_list(pick("allowed_origins")),
+            redis_url=str(pick("redis_url") or ""),
+            redis_prefix=str(pick("redis_prefix") or "tokenbudget:"),
+            max_body_bytes=_as_number(pick("max_body_bytes"), "max_body_bytes", int, 5 * 1024 * 1024),
+            max_batch_events=_as_number(pick("max_batch_events"), "max_batch_events", int, 1000),
+            rate_limit_per_minute=_as_number(
+                pick("rate_limit_per_minute"), "rate_limit_per_minute", int, 1200
+            ),
+            key_cache_ttl_s=_as_number(pick("key_cache_ttl_s"), "key_cache_ttl_s", float, 30.0),
+            analytics_cache_ttl_s=_as_number(
+                pick("analytics_cache_ttl_s"), "analytics_cache_ttl_s", float, 10.0
+            ),
         )
 
     def describe(self) -> dict[str, str]:
         """A printable view (the database password hidden)."""
         out = {f.name: str(getattr(self, f.name)) for f in fields(self)}
         out["database_url"] = redact_url(self.database_url)
+        out["redis_url"] = redact_url(self.redis_url)
+        out["admin_key"] = "***" if self.admin_key else ""
         return out
 
 
@@ -121,6 +149,25 @@ def _as_bool(value: Any, name: str) -> bool:
     if text in {"0", "false", "no", "off", ""}:
         return False
     raise ConfigError(f"{name}: expected true or false, got {value!r}")
+
+
+def _as_list(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def _as_number(value: Any, name: str, kind: type, default: Any) -> Any:
+    if value is None or value == "":
+        return default
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: expected a number, got {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{name}: must not be negative, got {value!r}")
+    return number
 
 
 def _normalise_database_url(url: str) -> str:
