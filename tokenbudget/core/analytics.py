@@ -37,9 +37,16 @@ class EventFilter:
     provider: str | None = None
     user_id: str | None = None
     env: str | None = None
+    # Tenant scope (the server: the projects an API key may see). Not a user filter, so not in as_dict();
+    # an empty tuple matches nothing.
+    projects: tuple[str, ...] | None = None
 
     def as_dict(self) -> dict[str, str]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name != "projects" and getattr(self, f.name) is not None
+        }
 
 
 @dataclass(frozen=True)
