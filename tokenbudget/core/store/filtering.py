@@ -36,4 +36,7 @@ def event_conditions(period: Period | None, filters: EventFilter | None) -> list
     model = getattr(filters, "model", None)
     if model is not None:
         conditions.append(sa.or_(events.c.model == model, events.c.price_key == model))
+    scope = getattr(filters, "projects", None)
+    if scope is not None:
+        conditions.append(events.c.project.in_(scope))
     return conditions
