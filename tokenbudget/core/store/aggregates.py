@@ -145,6 +145,8 @@ def rollup_query(
                 conditions.append(c[name] == value)
         if filters.model is not None:
             conditions.append(sa.or_(c.model == filters.model, c.price_key == filters.model))
+        if filters.projects is not None:
+            conditions.append(c.project.in_(filters.projects))
     query = sa.select(*keys, *_rollup_measures()).where(*conditions)
     return query.group_by(*keys) if keys else query
 
