@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from tokenbudget.core.events import Event
 from tokenbudget.core.store import engine as _engine
-from tokenbudget.core.store import events_repo, prices_repo, rollups
+from tokenbudget.core.store import events_repo, price_history_repo, prices_repo, rollups
 from tokenbudget.core.store import migrate as _migrations
 from tokenbudget.core.store.events_repo import CostUpdate, InsertResult
 
@@ -104,6 +104,22 @@ class Store:
 
     def list_price_versions(self) -> list[dict[str, Any]]:
         return prices_repo.list_price_versions(self.engine)
+
+    # -- price history (tables stored by `tb pricing sync`; see price_history_repo) ----------------------------
+    def latest_price_table_version(self) -> str | None:
+        return price_history_repo.latest_version(self.engine)
+
+    def latest_price_table(self) -> price_history_repo.StoredPriceTable | None:
+        return price_history_repo.latest_table(self.engine)
+
+    def save_price_table(self, **table: Any) -> int:
+        return price_history_repo.save_table(self.engine, **table)
+
+    def list_price_changes(self, **filters: Any) -> list[price_history_repo.PriceChangeRecord]:
+        return price_history_repo.list_changes(self.engine, **filters)
+
+    def count_unpriced_by_model(self) -> list[tuple[str, str | None, int]]:
+        return price_history_repo.count_unpriced_by_model(self.engine)
 
 
 def open_store(settings: Settings, *, migrate: bool = True) -> Store:
