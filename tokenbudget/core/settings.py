@@ -32,6 +32,9 @@ class Settings:
     default_project: str = "default"
     # Echo every SQL statement (debugging).
     echo_sql: bool = False
+    # SDK remote mode: a `tb serve` base URL and an API key (tb_ak_...); both empty means local mode.
+    endpoint: str = ""
+    api_key: str = ""
     # --- server (`tb serve`) ---
     # X-Admin-Key for the admin endpoints; empty disables them.
     admin_key: str = ""
@@ -106,6 +109,7 @@ class Settings:
         """A printable view (the database password hidden)."""
         out = {f.name: str(getattr(self, f.name)) for f in fields(self)}
         out["database_url"] = redact_url(self.database_url)
+        out["api_key"] = (self.api_key[:10] + "***") if self.api_key else ""
         out["redis_url"] = redact_url(self.redis_url)
         out["admin_key"] = "***" if self.admin_key else ""
         return out
