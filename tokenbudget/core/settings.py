@@ -90,6 +90,8 @@ class Settings:
             database_url=_normalise_database_url(str(database_url)),
             default_project=str(pick("default_project") or "default"),
             echo_sql=_as_bool(pick("echo_sql"), "echo_sql"),
+            endpoint=str(pick("endpoint") or "").strip().rstrip("/"),
+            api_key=str(pick("api_key") or "").strip(),
             admin_key=str(pick("admin_key") or ""),
             allowed_origins=_as_list(pick("allowed_origins")),
             redis_url=str(pick("redis_url") or ""),
