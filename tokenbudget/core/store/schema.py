@@ -191,6 +191,9 @@ projects = sa.Table(
     sa.Column("name", sa.String(TEXT), nullable=False, unique=True),
     sa.Column("team_id", sa.ForeignKey("teams.id", ondelete="SET NULL")),
     _created(),
+    # Migration 0004: the owner, whose unscoped API keys see the project (core/tenants.py).
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="SET NULL"), index=True),
+    sa.Column("description", sa.String(1000)),
 )
 
 api_keys = sa.Table(
@@ -201,8 +204,9 @@ api_keys = sa.Table(
     sa.Column("prefix", sa.String(32), nullable=False, unique=True),
     sa.Column("key_hash", sa.String(128), nullable=False),
     sa.Column("name", sa.String(TEXT)),
-    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("team_id", sa.ForeignKey("teams.id", ondelete="SET NULL")),
+    # SET NULL would widen a key's scope: core/tenants.py revokes a project's keys before deleting it.
     sa.Column("project_id", sa.ForeignKey("projects.id", ondelete="SET NULL")),
     _created(),
     sa.Column("last_used_at", UTCDateTime()),
