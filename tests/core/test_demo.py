@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections import Counter
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -18,14 +16,10 @@ from tokenbudget.core.demo import (
     generate_demo_events,
 )
 from tokenbudget.core.events import EventInput, parse_event
+from tokenbudget.core.pricing import load_bundled_book
 from tokenbudget.core.usage import Usage
 
 NOW = datetime(2026, 3, 15, 10, 30, tzinfo=timezone.utc)
-# The bundled copy of LiteLLM's table once the pricing package ships it; the shared copy until then.
-PRICE_TABLES = (
-    Path(__file__).parents[2] / "tokenbudget/core/pricing/data/litellm_model_prices.json",
-    Path("/work/shared/data/litellm_model_prices.json"),
-)
 
 
 @pytest.fixture(scope="module")
@@ -125,15 +119,15 @@ def test_contains_every_kind_of_call(month: list[EventInput]) -> None:
     assert len({e.user_id for e in month if e.user_id}) > 20
 
 
-def test_models_exist_in_the_litellm_table(month: list[EventInput]) -> None:
-    table = next((p for p in PRICE_TABLES if p.exists()), None)
-    if table is None:
-        pytest.skip("LiteLLM price table not found")
-    known = {k.lower() for k in json.loads(table.read_text())}
-    models = {e.model for e in month} - {UNPRICED_DEMO_MODEL}
-    assert models <= known, models - known
-    assert UNPRICED_DEMO_MODEL not in known
-    assert any(m[-10:].replace("-", "").isdigit() for m in models)  # some date-suffixed names, as SDKs report
+def test_models_are_priced_by_the_bundled_book(month: list[EventInput]) -> None:
+    book = load_bundled_book()
+    models = {(e.model, e.provider) for e in month if e.model != UNPRICED_DEMO_MODEL}
+    unpriced = {m for m in models if book.try_cost(m[0], Usage(input_tokens=1), provider=m[1]) is None}
+    assert not unpriced
+    assert book.resolve(UNPRICED_DEMO_MODEL) is None
+    assert any(
+        m[-10:].replace("-", "").isdigit() for m, _ in models
+    )  # some date-suffixed names, as SDKs report
 
 
 def test_scale() -> None:

@@ -7,6 +7,8 @@ threshold and in every service tier); hypothesis then explores random usages on 
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -21,24 +23,33 @@ from tokenbudget.core.pricing import ModelPrice, PriceBook, load_bundled_book
 from tokenbudget.core.pricing.rates import INCLUSIVE_THRESHOLD_PROVIDERS
 from tokenbudget.core.usage import SERVICE_TIERS, Usage
 
+# sha256 of LiteLLM 1.110.2's table (see ../shared/data/README.md); the gzipped copy in tests/core/data is checked
+# against it, so the property tests always run on exactly that table, in CI too (they never skip).
+TABLE_SHA256 = "8943af58bf9f979c6a4bef815687117ffa341e462a41faed9be17b5c33d3dcc2"
+BUNDLED_TEST_COPY = Path(__file__).parent / "data/litellm_model_prices.json.gz"
 
-def _table_path() -> Path | None:
+
+def _table_bytes() -> tuple[bytes, str]:
     override = os.environ.get("TOKENBUDGET_LITELLM_TABLE")
-    candidates = [Path(override)] if override else []
-    candidates.append(Path(__file__).resolve().parents[3] / "shared/data/litellm_model_prices.json")
-    return next((path for path in candidates if path.is_file()), None)
+    if override:
+        return Path(override).read_bytes(), override
+    shared = Path(__file__).resolve().parents[3] / "shared/data/litellm_model_prices.json"
+    if shared.is_file():
+        return shared.read_bytes(), str(shared)
+    return gzip.decompress(BUNDLED_TEST_COPY.read_bytes()), str(BUNDLED_TEST_COPY)
 
 
-TABLE = _table_path()
-pytestmark = pytest.mark.skipif(
-    TABLE is None, reason="LiteLLM table not found (set TOKENBUDGET_LITELLM_TABLE)"
-)
+TABLE_BYTES, TABLE = _table_bytes()
+
+
+def test_table_is_the_reference_copy() -> None:
+    if not os.environ.get("TOKENBUDGET_LITELLM_TABLE"):
+        assert hashlib.sha256(TABLE_BYTES).hexdigest() == TABLE_SHA256
 
 
 @pytest.fixture(scope="module")
 def table_book() -> PriceBook:
-    assert TABLE is not None
-    data = json.loads(TABLE.read_bytes(), parse_float=Decimal)
+    data = json.loads(TABLE_BYTES, parse_float=Decimal)
     return PriceBook.from_litellm(data, version="litellm-shared", source=str(TABLE))
 
 
