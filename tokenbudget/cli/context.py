@@ -35,12 +35,12 @@ class CliContext:
         return self._store
 
     def book(self) -> PriceBook:
-        """The bundled price table with the store's custom prices on top."""
+        """The active price table (latest `tb pricing sync`, else the bundled one) with custom prices on top."""
         if self._book is None:
-            from tokenbudget.core.pricing import load_bundled_book
+            from tokenbudget.core.pricing.sync import active_table_book
 
             store = self.store()
-            base = load_bundled_book()
+            base = active_table_book(store)
             store.register_price_version(
                 base.version,
                 source=base.source,
