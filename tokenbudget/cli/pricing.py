@@ -297,3 +297,7 @@ def unset_price(
     if not context.get(ctx).store().delete_custom_price(model):
         raise NotFoundError(f"no custom price for {model!r} (see `tb pricing list --custom`)")
     typer.echo(f"Removed the custom price for {model}.")
+
+
+# `tb pricing sync` and `tb pricing changes` live in their own module; importing it registers them on `app`.
+from tokenbudget.cli import pricing_sync  # noqa: E402, F401
