@@ -1,0 +1,73 @@
+"""Per-key rate limits: fixed one-minute windows, in-process or shared through Redis.
+
+Fixed windows rather than a token bucket: one INCR per request in Redis, and the same arithmetic in both
+implementations, so several `tb serve` processes sharing one Redis enforce exactly one limit per key.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from tokenbudget.core.settings import Settings
+
+WINDOW_S = 60
+
+
+class RateLimiter(Protocol):
+    def hit(self, subject: str) -> float | None:
+        """Count one request; None when allowed, else the seconds until the window resets (Retry-After)."""
+
+
+def _retry_after(now: float) -> float:
+    return max(1.0, math.ceil((math.floor(now / WINDOW_S) + 1) * WINDOW_S - now))
+
+
+class Unlimited:
+    def hit(self, subject: str) -> float | None:
+        return None
+
+
+class MemoryRateLimiter:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._counts: dict[str, tuple[int, int]] = {}  # subject -> (window index, requests in it)
+
+    def hit(self, subject: str) -> float | None:
+        now = time.time()
+        window = int(now // WINDOW_S)
+        with self._lock:
+            seen_window, count = self._counts.get(subject, (window, 0))
+            count = count + 1 if seen_window == window else 1
+            self._counts[subject] = (window, count)
+            if len(self._counts) > 100_000:  # old windows of keys that went quiet
+                self._counts = {s: v for s, v in self._counts.items() if v[0] == window}
+        return None if count <= self.limit else _retry_after(now)
+
+
+class RedisRateLimiter:
+    def __init__(self, client: object, prefix: str, limit: int) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.limit = limit
+
+    def hit(self, subject: str) -> float | None:
+        now = time.time()
+        key = f"{self.prefix}rl:{subject}:{int(now // WINDOW_S)}"
+        pipe = self.client.pipeline()  # type: ignore[attr-defined]
+        pipe.incr(key)
+        pipe.expire(key, WINDOW_S + 5)
+        count, _ = pipe.execute()
+        return None if int(count) <= self.limit else _retry_after(now)
+
+
+def make_rate_limiter(settings: Settings, redis_client: object | None) -> RateLimiter:
+    if settings.rate_limit_per_minute <= 0:
+        return Unlimited()
+    if redis_client is not None:
+        return RedisRateLimiter(redis_client, settings.redis_prefix, settings.rate_limit_per_minute)
+    return MemoryRateLimiter(settings.rate_limit_per_minute)

@@ -1,0 +1,1 @@
+"""One router per file; server/app.py includes them all."""

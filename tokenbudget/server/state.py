@@ -1,0 +1,115 @@
+"""What every request shares: settings, store, the price book, the key cache, the rate limiter, Redis."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tokenbudget.server.auth import Authenticator
+from tokenbudget.server.ratelimit import RateLimiter, make_rate_limiter
+
+if TYPE_CHECKING:
+    from tokenbudget.core.pricing import PriceBook
+    from tokenbudget.core.settings import Settings
+    from tokenbudget.core.store import Store
+
+# Custom prices set with `tb pricing set` (another process) reach the server within this many seconds.
+BOOK_REFRESH_S = 60.0
+
+
+class BookSource:
+    """The bundled price table plus the store's custom prices, re-read every BOOK_REFRESH_S."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._book: PriceBook | None = None
+        self._loaded_at = 0.0
+
+    def get(self) -> PriceBook:
+        now = time.monotonic()
+        book = self._book
+        if book is not None and now - self._loaded_at < BOOK_REFRESH_S:
+            return book
+        with self._lock:
+            if self._book is None or now - self._loaded_at >= BOOK_REFRESH_S:
+                from tokenbudget.core.pricing import load_bundled_book
+
+                base = load_bundled_book()
+                self._store.register_price_version(
+                    base.version,
+                    source=base.source,
+                    content_hash=base.content_hash(),
+                    model_count=len(base.models()),
+                )
+                self._book = base.with_custom_prices(self._store.list_custom_prices())
+                self._loaded_at = now
+            return self._book
+
+
+class AnalyticsCache:
+    """Short-TTL cache of analytics answers in Redis (shared by every server process); a no-op without Redis."""
+
+    def __init__(self, client: Any | None, prefix: str, ttl_s: float) -> None:
+        self.client = client if ttl_s > 0 else None
+        self.prefix = prefix
+        self.ttl_ms = int(ttl_s * 1000)
+
+    def key(self, *parts: Any) -> str:
+        digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
+        return f"{self.prefix}an:{digest}"
+
+    def get(self, key: str) -> Any | None:
+        if self.client is None:
+            return None
+        raw = self.client.get(key)
+        return None if raw is None else json.loads(raw)
+
+    def put(self, key: str, value: Any) -> None:
+        if self.client is not None:
+            self.client.set(key, json.dumps(value), px=self.ttl_ms)
+
+
+@dataclass
+class ServerState:
+    settings: Settings
+    store: Store
+    authenticator: Authenticator
+    limiter: RateLimiter
+    cache: AnalyticsCache
+    books: BookSource
+    redis: Any | None = None
+    owns_store: bool = field(default=True)
+
+    @classmethod
+    def create(cls, settings: Settings, store: Store | None = None) -> ServerState:
+        owns = store is None
+        if store is None:
+            from tokenbudget.core.store import open_store
+
+            store = open_store(settings)
+        client = None
+        if settings.redis_url:
+            import redis
+
+            client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, health_check_interval=30)
+        return cls(
+            settings=settings,
+            store=store,
+            authenticator=Authenticator(store, settings.key_cache_ttl_s),
+            limiter=make_rate_limiter(settings, client),
+            cache=AnalyticsCache(client, settings.redis_prefix, settings.analytics_cache_ttl_s),
+            books=BookSource(store),
+            redis=client,
+            owns_store=owns,
+        )
+
+    def close(self) -> None:
+        if self.redis is not None:
+            self.redis.close()
+        if self.owns_store:
+            self.store.close()
