@@ -12,11 +12,13 @@ from pathlib import Path
 import typer
 
 from tokenbudget import __version__
-from tokenbudget.cli import db, demo, import_events, pricing, report, reprice
 from tokenbudget.cli.base import new_typer
+from tokenbudget.cli.lazy import LazyGroup
 
 app = new_typer(
     name="tb",
+    cls=LazyGroup,
+    add_completion=True,
     help="TokenBudget: what your LLM calls cost. Exact per-call costs, reports and pricing, on SQLite or PostgreSQL.",
     no_args_is_help=True,
 )
@@ -56,14 +58,6 @@ def root(
     obj = CliContext.create(database_url=database_url, home=home)
     ctx.obj = obj
     ctx.call_on_close(obj.close)
-
-
-app.add_typer(report.app)
-app.add_typer(pricing.app, name="pricing")
-app.add_typer(reprice.app)
-app.add_typer(import_events.app)
-app.add_typer(demo.app)
-app.add_typer(db.app, name="db")
 
 
 def main() -> None:

@@ -16,5 +16,6 @@ def new_typer(**kwargs: Any) -> typer.Typer:
     """
     kwargs.setdefault("rich_markup_mode", None)
     kwargs.setdefault("pretty_exceptions_enable", False)
+    kwargs.setdefault("add_completion", False)  # only the root `tb` offers --install-completion
     kwargs.setdefault("context_settings", {"help_option_names": ["-h", "--help"]})
     return typer.Typer(**kwargs)
