@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections import defaultdict
-from dataclasses import dataclass, field
-from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -13,45 +11,10 @@ from tokenbudget.cli import context
 from tokenbudget.cli.base import new_typer
 from tokenbudget.cli.output import OutputFormat, format_option
 
+if TYPE_CHECKING:
+    from tokenbudget.core.reprice import RepricePlan
+
 app = new_typer()
-
-
-@dataclass
-class ModelDiff:
-    events: int = 0
-    old_cost: Decimal = Decimal(0)
-    new_cost: Decimal = Decimal(0)
-    newly_priced: int = 0
-
-
-@dataclass
-class RepriceDiff:
-    scanned: int = 0
-    models: dict[str, ModelDiff] = field(default_factory=lambda: defaultdict(ModelDiff))
-    still_unpriced: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-
-    @property
-    def changed(self) -> int:
-        return sum(d.events for d in self.models.values())
-
-    def to_json(self) -> dict:
-        return {
-            "scanned": self.scanned,
-            "changed": self.changed,
-            "old_cost_usd": format(sum((d.old_cost for d in self.models.values()), Decimal(0)), "f"),
-            "new_cost_usd": format(sum((d.new_cost for d in self.models.values()), Decimal(0)), "f"),
-            "models": [
-                {
-                    "model": name,
-                    "events": d.events,
-                    "newly_priced": d.newly_priced,
-                    "old_cost_usd": format(d.old_cost, "f"),
-                    "new_cost_usd": format(d.new_cost, "f"),
-                }
-                for name, d in sorted(self.models.items())
-            ],
-            "still_unpriced": dict(sorted(self.still_unpriced.items())),
-        }
 
 
 @app.command()
@@ -74,43 +37,24 @@ def reprice(
     """
     from tokenbudget.core.analytics import EventFilter
     from tokenbudget.core.periods import parse_period
-    from tokenbudget.core.store import CostUpdate
+    from tokenbudget.core.reprice import plan_reprice
 
     cli = context.get(ctx)
-    store, book = cli.store(), cli.book()
-    the_period = parse_period(period)
-    filters = EventFilter(project=project, model=model)
-    diff = RepriceDiff()
-    updates: list[CostUpdate] = []
-    for event in store.iter_events(the_period, filters, only_unpriced=not everything):
-        diff.scanned += 1
-        breakdown = book.try_cost(event.model, event.usage, provider=event.provider)
-        if breakdown is None:
-            if event.cost_status == "unpriced":
-                diff.still_unpriced[event.model] += 1
-            continue  # never turn a priced or client-reported call into an unpriced one
-        new_cost = breakdown.total
-        if (
-            event.cost_status == "priced"
-            and event.cost_usd == new_cost
-            and event.price_version == breakdown.price_version
-        ):
-            continue
-        entry = diff.models[breakdown.model_key]
-        entry.events += 1
-        entry.old_cost += event.cost_usd or Decimal(0)
-        entry.new_cost += new_cost
-        entry.newly_priced += event.cost_status != "priced"
-        updates.append(
-            CostUpdate(event.event_id, breakdown.model_key, new_cost, "priced", breakdown.price_version)
-        )
-
+    store = cli.store()
+    plan = plan_reprice(
+        store,
+        cli.book(),
+        parse_period(period),
+        EventFilter(project=project, model=model),
+        everything=everything,
+    )
+    updates = plan.updates
     if fmt is OutputFormat.json:
         from tokenbudget.cli.output import print_json
 
-        print_json({**diff.to_json(), "dry_run": dry_run, "written": 0 if dry_run else len(updates)})
+        print_json({**plan.to_json(), "dry_run": dry_run, "written": 0 if dry_run else len(updates)})
     else:
-        _render(diff)
+        _render(plan)
     if dry_run or not updates:
         return
     if not yes and sys.stdin.isatty() and fmt is OutputFormat.table:
@@ -120,19 +64,19 @@ def reprice(
         typer.echo(f"Re-priced {written:,} call(s).")
 
 
-def _render(diff: RepriceDiff) -> None:
+def _render(plan: RepricePlan) -> None:
     from rich.table import Table
 
     from tokenbudget.cli.output import console, usd
 
     out = console()
-    if not diff.changed:
-        out.print(f"Nothing to re-price ({diff.scanned:,} call(s) looked at).")
+    if not plan.changed:
+        out.print(f"Nothing to re-price ({plan.scanned:,} call(s) looked at).")
     else:
         table = Table(title="Re-price: what would change", title_justify="left", header_style="bold")
         for col in ("model", "calls", "newly priced", "old cost", "new cost", "difference"):
             table.add_column(col, justify="left" if col == "model" else "right")
-        for name, d in sorted(diff.models.items()):
+        for name, d in sorted(plan.models.items()):
             table.add_row(
                 name,
                 f"{d.events:,}",
@@ -142,7 +86,7 @@ def _render(diff: RepriceDiff) -> None:
                 usd(d.new_cost - d.old_cost),
             )
         out.print(table)
-    for model, count in sorted(diff.still_unpriced.items()):
+    for model, count in sorted(plan.still_unpriced.items()):
         out.print(
             f"[yellow]{count:,} call(s) of {model} still have no price: add one with tb pricing set {model}[/]"
         )
