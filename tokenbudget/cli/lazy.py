@@ -39,6 +39,14 @@ COMMANDS: dict[str, LazyCommand] = {
         "Generate demo calls (OpenAI and Anthropic models, features, users, cache and reasoning usage).",
     ),
     "db": LazyCommand("tokenbudget.cli.db", "The store: where it is and its schema version."),
+    "serve": LazyCommand(
+        "tokenbudget.cli.serve",
+        "Serve POST /v1/events[/batch], /api/analytics/*, /api/projects, /healthz, /readyz (docs at /docs).",
+    ),
+    "keys": LazyCommand(
+        "tokenbudget.cli.keys", "API keys for `tb serve`: create (shown once), list, revoke."
+    ),
+    "projects": LazyCommand("tokenbudget.cli.projects", "Projects: create, list, rename, delete."),
 }
 
 
