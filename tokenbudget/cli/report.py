@@ -51,6 +51,12 @@ def report(
         None, "--top", "-n", min=1, help="Show the N most expensive rows; the rest are folded into '(other)'."
     ),
     fmt: OutputFormat = format_option(),
+    remote: str | None = typer.Option(
+        None, "--remote", help="Read from a `tb serve` at this URL instead of the database."
+    ),
+    api_key: str | None = typer.Option(
+        None, "--api-key", envvar="TOKENBUDGET_API_KEY", help="API key for --remote.", show_envvar=True
+    ),
 ) -> None:
     """Show total cost, requests and tokens in a period, the change against the previous period, and a breakdown.
 
@@ -74,11 +80,21 @@ def report(
     filters = EventFilter(
         project=project, feature=feature, model=model, provider=provider, user_id=user, env=env
     )
-    result = build_report(context.get(ctx).store(), the_period, filters, by=by, top=top)
+    if remote:
+        # The server runs the same build_report over the key's projects; see cli/remote.py.
+        from tokenbudget.cli.remote import fetch_report, report_from_json
+
+        params = {"period": period, "by": by, "top": top, **filters.as_dict()}
+        params["user"] = params.pop("user_id", None)
+        data = fetch_report(remote, api_key, params)
+        result = report_from_json(data)
+    else:
+        data = None
+        result = build_report(context.get(ctx).store(), the_period, filters, by=by, top=top)
     if fmt is OutputFormat.json:
         from tokenbudget.cli.output import print_json
 
-        print_json(report_to_json(result))
+        print_json(data if data is not None else report_to_json(result))
     elif fmt is OutputFormat.csv:
         from tokenbudget.cli.output import write_csv
 
