@@ -48,6 +48,8 @@ class Settings:
     rate_limit_per_minute: int = 1200  # per API key; 0 disables
     key_cache_ttl_s: float = 30.0  # how long another process may still accept a revoked key
     analytics_cache_ttl_s: float = 10.0  # Redis only
+    # IANA time zone in which budget periods (day, week, month) start; budgets may override it.
+    timezone: str = "UTC"
 
     @property
     def config_file(self) -> Path:
@@ -105,6 +107,7 @@ class Settings:
             analytics_cache_ttl_s=_as_number(
                 pick("analytics_cache_ttl_s"), "analytics_cache_ttl_s", float, 10.0
             ),
+            timezone=_as_timezone(pick("timezone")),
         )
 
     def describe(self) -> dict[str, str]:
@@ -155,6 +158,19 @@ def _as_bool(value: Any, name: str) -> bool:
     if text in {"0", "false", "no", "off", ""}:
         return False
     raise ConfigError(f"{name}: expected true or false, got {value!r}")
+
+
+def _as_timezone(value: Any) -> str:
+    name = str(value or "UTC").strip() or "UTC"
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # here: only resolving settings needs it
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"timezone: unknown time zone {name!r} (use an IANA name such as Europe/Paris)"
+        ) from None
+    return name
 
 
 def _as_list(value: Any) -> tuple[str, ...]:
