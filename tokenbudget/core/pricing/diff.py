@@ -103,9 +103,7 @@ def diff_books(old: PriceBook, new: PriceBook) -> PriceDiff:
     return diff
 
 
-def _rate_changes(
-    key: str, old: Mapping[str, Decimal], new: Mapping[str, Decimal]
-) -> Iterator[RateChange]:
+def _rate_changes(key: str, old: Mapping[str, Decimal], new: Mapping[str, Decimal]) -> Iterator[RateChange]:
     for name in sorted(old.keys() | new.keys()):
         before, after = old.get(name), new.get(name)
         # Decimal equality: 2.5e-06 and 0.0000025 are the same rate.

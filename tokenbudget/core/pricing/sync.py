@@ -28,9 +28,7 @@ from tokenbudget.core.pricing.snapshot import NumberText, dumps, load_bundled_bo
 if TYPE_CHECKING:
     from tokenbudget.core.store import Store
 
-DEFAULT_SOURCE = (
-    "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json"
-)
+DEFAULT_SOURCE = "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3  # attempts after the first one
 DEFAULT_BACKOFF = 1.0  # seconds before the first retry; doubles each time
