@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -209,6 +209,47 @@ def iter_events(
         if len(rows) < batch_size:
             return
         last_id = rows[-1].id
+
+
+def stream_rows(
+    engine: sa.Engine,
+    period: Period | None,
+    filters: EventFilter | None,
+    *,
+    columns: Sequence[str],
+    batch_size: int,
+) -> Iterator[tuple[Any, ...]]:
+    """Plain tuples of `columns` for every matching event, in (occurred_at, id) order, in constant memory.
+
+    PostgreSQL: one server-side cursor (a named cursor fetching `batch_size` rows at a time), so the export is one
+    consistent snapshot. SQLite: keyset pages on (occurred_at, id), one short read each (ix_events_occurred_at
+    carries the rowid), so a long export never pins the WAL.
+    """
+    selected = [events.c[name] for name in columns]
+    conditions = event_conditions(period, filters)
+    order = (events.c.occurred_at, events.c.id)
+    if engine.dialect.name != "sqlite":
+        query = sa.select(*selected).where(*conditions).order_by(*order)
+        with engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(query)
+            for row in result:
+                yield tuple(row)
+        return
+    width = len(selected)
+    extra = [column for column in order if column.name not in columns]
+    at = [columns.index(c.name) if c.name in columns else width + extra.index(c) for c in order]
+    after: tuple[Any, ...] | None = None
+    while True:
+        query = sa.select(*selected, *extra).where(*conditions)
+        if after is not None:
+            query = query.where(sa.tuple_(*order) > sa.tuple_(*after))
+        with engine.connect() as conn:
+            rows = conn.execute(query.order_by(*order).limit(batch_size)).all()
+        for row in rows:
+            yield tuple(row[:width]) if extra else tuple(row)
+        if len(rows) < batch_size:
+            return
+        after = tuple(rows[-1][i] for i in at)
 
 
 def update_costs(engine: sa.Engine, updates: Iterable[CostUpdate], batch_size: int = 5000) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +70,17 @@ class Store:
         return events_repo.iter_events(
             self.engine, period, filters, only_unpriced=only_unpriced, batch_size=batch_size
         )
+
+    def stream_event_rows(
+        self,
+        period: Period | None = None,
+        filters: EventFilter | None = None,
+        *,
+        columns: Sequence[str],
+        batch_size: int = 5000,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Tuples of the named `events` columns, oldest first, streamed in constant memory (exports)."""
+        return events_repo.stream_rows(self.engine, period, filters, columns=columns, batch_size=batch_size)
 
     def update_costs(self, updates: Iterable[CostUpdate]) -> int:
         return events_repo.update_costs(self.engine, updates)
