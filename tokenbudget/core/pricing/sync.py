@@ -10,12 +10,12 @@ endpoint both call it); its `SyncResult.to_json()` is the documented summary.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -219,11 +219,19 @@ def active_table_book(store: Store) -> PriceBook:
     version = store.latest_price_table_version()
     if version is None:
         return load_bundled_book()
+    book = _books.get(version)
+    if book is not None:
+        return book
     stored = store.latest_price_table()
     if stored is None:  # removed in between: fall back like a fresh store
         return load_bundled_book()
     label = f"LiteLLM table synced {stored.fetched_at:%Y-%m-%d %H:%M} UTC"
-    return _book_from_content(stored.version, label, stored.content)
+    book = PriceBook.from_litellm(loads(stored.content), version=stored.version, source=label)
+    with _books_lock:
+        while len(_books) >= _BOOKS_KEPT:
+            _books.pop(next(iter(_books)))
+        _books[stored.version] = book
+    return book
 
 
 def active_book(store: Store) -> PriceBook:
@@ -231,10 +239,11 @@ def active_book(store: Store) -> PriceBook:
     return active_table_book(store).with_custom_prices(store.list_custom_prices())
 
 
-@lru_cache(maxsize=2)
-def _book_from_content(version: str, source: str, content: bytes) -> PriceBook:
-    # Books are immutable; a long-running server asks for the same version again and again.
-    return PriceBook.from_litellm(loads(content), version=version, source=source)
+# Books are immutable and a version names its content exactly (a hash of it), so a long-running server that asks
+# for the active book on every request reads and parses a table once, not per request.
+_BOOKS_KEPT = 4
+_books: dict[str, PriceBook] = {}
+_books_lock = threading.Lock()
 
 
 # -- sync -------------------------------------------------------------------------------------------------------
