@@ -213,18 +213,25 @@ api_keys = sa.Table(
     sa.Column("revoked_at", UTCDateTime()),
 )
 
+# --- Budgets and alerts (migration 0005; see core/budgets.py and core/alerts/) ---
+
 budgets = sa.Table(
     "budgets",
     metadata,
     _pk(),
     sa.Column("name", sa.String(TEXT), nullable=False, unique=True),
-    sa.Column("scope", sa.String(16), nullable=False),  # global | project | feature | user | team
+    sa.Column(
+        "scope", sa.String(16), nullable=False
+    ),  # global | project | feature | user | env | model | key
     sa.Column("scope_value", sa.String(TEXT)),
+    # The project the budget is confined to (the tenant, for the API); NULL = every project.
+    sa.Column("project", sa.String(TEXT), index=True),
     sa.Column("period", sa.String(16), nullable=False),  # daily | weekly | monthly
+    sa.Column("timezone", sa.String(64)),  # IANA name; NULL = settings.timezone
     sa.Column("limit_nanos", sa.BigInteger(), nullable=False),  # same exact unit as events.cost_nanos
-    sa.Column("thresholds", json_type()),  # e.g. [50, 80, 100] percent
+    sa.Column("thresholds", json_type(), nullable=False),  # e.g. [50, 80, 100] percent
     _created(),
-    sa.Column("updated_at", UTCDateTime()),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
 )
 
 alert_channels = sa.Table(
@@ -232,9 +239,10 @@ alert_channels = sa.Table(
     metadata,
     _pk(),
     sa.Column("name", sa.String(TEXT), nullable=False, unique=True),
-    sa.Column("kind", sa.String(16), nullable=False),  # slack | email | webhook
-    sa.Column("target", sa.String(1000), nullable=False),
-    sa.Column("config", json_type()),
+    sa.Column("kind", sa.String(16), nullable=False),  # slack | webhook
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("secret", sa.String(TEXT)),  # HMAC key for webhooks; NULL = unsigned
+    sa.Column("project", sa.String(TEXT)),  # NULL = receives every budget's alerts
     _created(),
 )
 
@@ -242,16 +250,20 @@ alerts = sa.Table(
     "alerts",
     metadata,
     _pk(),
-    sa.Column("budget_id", sa.ForeignKey("budgets.id", ondelete="CASCADE")),
-    sa.Column("kind", sa.String(32), nullable=False),  # budget_threshold | forecast | price_change
-    sa.Column("threshold_pct", sa.Integer()),
-    sa.Column("period_start", UTCDateTime()),
-    sa.Column("spent_nanos", sa.BigInteger()),
+    sa.Column("budget_id", sa.ForeignKey("budgets.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # threshold | forecast
+    sa.Column("threshold_pct", sa.Integer(), nullable=False),  # forecast alerts: 100
+    sa.Column("period_start", UTCDateTime(), nullable=False),
+    sa.Column("period_end", UTCDateTime(), nullable=False),
+    sa.Column("spent_nanos", sa.BigInteger(), nullable=False),
+    sa.Column("limit_nanos", sa.BigInteger(), nullable=False),
+    sa.Column("forecast_nanos", sa.BigInteger()),
     sa.Column("message", sa.String(1000), nullable=False),
+    sa.Column("payload", json_type(), nullable=False),  # what the channels send, frozen at detection
     sa.Column("triggered_at", UTCDateTime(), nullable=False),
-    # One alert per budget, threshold and period: re-evaluating a budget must not alert twice.
+    # The idempotency key: however many checkers see a crossing at once, the database keeps one alert.
     sa.UniqueConstraint(
-        "budget_id", "threshold_pct", "period_start", name="uq_alerts_budget_threshold_period"
+        "budget_id", "period_start", "kind", "threshold_pct", name="uq_alerts_budget_period_kind_threshold"
     ),
 )
 
@@ -263,9 +275,16 @@ alert_deliveries = sa.Table(
     sa.Column("channel_id", sa.ForeignKey("alert_channels.id", ondelete="CASCADE"), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # pending | sent | failed
     sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    # Lease: a dispatcher owns a delivery until claimed_until; after a crash the lease lapses and it is retried.
+    sa.Column("claimed_until", UTCDateTime()),
+    sa.Column("claimed_by", sa.String(64)),
     sa.Column("last_error", sa.String(1000)),
+    sa.Column("last_attempt_at", UTCDateTime()),
     sa.Column("delivered_at", UTCDateTime()),
     _created(),
+    sa.UniqueConstraint("alert_id", "channel_id", name="uq_alert_deliveries_alert_channel"),
+    sa.Index("ix_alert_deliveries_due", "status", "next_attempt_at"),
 )
 
 price_changes = sa.Table(
