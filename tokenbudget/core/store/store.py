@@ -16,6 +16,7 @@ from tokenbudget.core.store.events_repo import CostUpdate, InsertResult
 
 if TYPE_CHECKING:
     from tokenbudget.core.analytics import EventFilter
+    from tokenbudget.core.budgets import Budget
     from tokenbudget.core.periods import Period
     from tokenbudget.core.pricing import CustomPrice
     from tokenbudget.core.settings import Settings
@@ -131,6 +132,27 @@ class Store:
 
     def count_unpriced_by_model(self) -> list[tuple[str, str | None, int]]:
         return price_history_repo.count_unpriced_by_model(self.engine)
+
+    # -- budgets and alerts (see budgets_repo / alerts_repo; detection and dispatch live in core/alerts) -----------
+    def save_budget(self, budget: Budget) -> tuple[Budget, bool]:
+        from tokenbudget.core.store import budgets_repo
+
+        return budgets_repo.save_budget(self.engine, budget)
+
+    def list_budgets(self, *, projects: tuple[str, ...] | None = None) -> list[Budget]:
+        from tokenbudget.core.store import budgets_repo
+
+        return budgets_repo.list_budgets(self.engine, projects=projects)
+
+    def get_budget(self, ref: str | int) -> Budget:
+        from tokenbudget.core.store import budgets_repo
+
+        return budgets_repo.get_budget(self.engine, ref)
+
+    def delete_budget(self, ref: str | int) -> Budget:
+        from tokenbudget.core.store import budgets_repo
+
+        return budgets_repo.delete_budget(self.engine, ref)
 
 
 def open_store(settings: Settings, *, migrate: bool = True) -> Store:
