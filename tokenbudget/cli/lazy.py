@@ -47,6 +47,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "tokenbudget.cli.keys", "API keys for `tb serve`: create (shown once), list, revoke."
     ),
     "projects": LazyCommand("tokenbudget.cli.projects", "Projects: create, list, rename, delete."),
+    "export": LazyCommand(
+        "tokenbudget.cli.export", "Export calls as CSV (every field, streamed) or a PDF cost report."
+    ),
 }
 
 
