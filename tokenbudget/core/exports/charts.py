@@ -58,7 +58,7 @@ def _money_axis(value: float, _pos: int | None = None) -> str:
 
 
 def daily_spend_png(
-    daily: list[tuple[date, Decimal]], *, width_in: float = 7.0, height_in: float = 2.4
+    daily: list[tuple[date, Decimal]], *, width_in: float = 7.0, height_in: float = 2.1
 ) -> bytes:
     """Cost per UTC day as bars, with the period average as a dashed line."""
     plt = _pyplot()
@@ -71,17 +71,15 @@ def daily_spend_png(
         ax.bar(days, values, width=0.8, color=ACCENT, linewidth=0, zorder=2)
         average = sum(values) / len(values)
         if average > 0:
-            ax.axhline(average, color=MUTED, linestyle=(0, (4, 3)), linewidth=0.8, zorder=3)
-            ax.annotate(
-                f"avg {_money_axis(average)}/day",
-                xy=(1, average),
-                xycoords=("axes fraction", "data"),
-                xytext=(0, 3),
-                textcoords="offset points",
-                ha="right",
-                va="bottom",
-                color=MUTED,
+            ax.axhline(average, color=INK, linestyle=(0, (4, 3)), linewidth=0.7, alpha=0.6, zorder=3)
+            peak = max(range(len(values)), key=values.__getitem__)
+            ax.set_title(
+                f"- - average {_money_axis(average)}/day    peak {_money_axis(values[peak])} on {days[peak]:%b %d}",
+                loc="left",
                 fontsize=7,
+                color=MUTED,
+                pad=6,
+                parse_math=False,
             )
         import matplotlib.dates as mdates
 
@@ -121,7 +119,16 @@ def share_bars_png(
     ax.set_yticks(range(len(items)), labels=labels, color=INK)
     top = max(values, default=0) or 1
     for y, v in enumerate(values):
-        ax.text(v + top * 0.01, y, _money_axis(v), va="center", ha="left", fontsize=7, color=MUTED)
+        ax.text(
+            v + top * 0.01,
+            y,
+            _money_axis(v),
+            va="center",
+            ha="left",
+            fontsize=7,
+            color=MUTED,
+            parse_math=False,
+        )
     ax.set_xlim(0, top * 1.15)
     ax.xaxis.set_major_formatter(FuncFormatter(_money_axis))
     ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
