@@ -206,3 +206,35 @@ def _post_with_deadline(
             if len(kept) < 4096:  # only the start of an error body is kept
                 kept += chunk[: 4096 - len(kept)]
         return response.status_code, kept.decode("utf-8", "replace")
+
+
+def default_name(kind: str, url: str) -> str:
+    return f"{kind}-{hashlib.sha256(url.encode()).hexdigest()[:6]}"
+
+
+def test_payload(now: datetime) -> dict[str, Any]:
+    """What `tb alerts test` sends: the real payload shape, marked as a test."""
+    stamp = now.isoformat()
+    return {
+        "type": "test",
+        "kind": "test",
+        "alert_id": None,
+        "threshold_pct": 0,
+        "budget": {
+            "id": None,
+            "name": "example",
+            "scope": "global",
+            "project": None,
+            "period": "monthly",
+            "timezone": "UTC",
+        },
+        "period": {"start": stamp, "end": stamp},
+        "spent_usd": "0.000000000",
+        "limit_usd": "0.000000000",
+        "percent": "0.0",
+        "forecast_usd": "0.000000000",
+        "forecast_percent": "0.0",
+        "run_out_at": None,
+        "message": "TokenBudget test alert: this channel works.",
+        "triggered_at": stamp,
+    }
