@@ -50,6 +50,14 @@ COMMANDS: dict[str, LazyCommand] = {
     "export": LazyCommand(
         "tokenbudget.cli.export", "Export calls as CSV (every field, streamed) or a PDF cost report."
     ),
+    "budgets": LazyCommand(
+        "tokenbudget.cli.budgets",
+        "Budgets per scope and calendar period: set, list, status with forecast, rm, check.",
+    ),
+    "alerts": LazyCommand(
+        "tokenbudget.cli.alerts",
+        "Budget alerts: Slack and webhook channels, test, history; check and deliver for cron.",
+    ),
 }
 
 
