@@ -8,6 +8,7 @@ is missing or fails says so in `*_note`; it never breaks the report.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -152,7 +153,7 @@ def budget_lines(
     Optional hook: the budgets module (tokenbudget.core.budgets) may not be part of this installation.
     """
     try:
-        from tokenbudget.core import budgets
+        budgets = importlib.import_module("tokenbudget.core.budgets")
     except ImportError:
         return [], "Budgets are not available in this version of TokenBudget."
     scope = (filters.project,) if filters.project else filters.projects
