@@ -273,3 +273,10 @@ def test_a_table_with_too_few_models_or_not_an_object_is_refused(store: Any, tmp
     assert stored_nothing(store)
     # A deliberately small table is accepted when the caller lowers the bar.
     assert sync_prices(store, str(small), min_models=10).stored
+
+
+def test_download_progress_reaches_the_announced_size(store: Any, table_server: TableServer) -> None:
+    seen: list[tuple[int, int | None]] = []
+    sync(store, table_server.url("/same.json"), progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1] == (len(TABLE), len(TABLE))
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
