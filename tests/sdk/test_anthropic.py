@@ -98,11 +98,11 @@ def test_with_raw_response_and_error(recorded, make_anthropic):
     assert raw.headers["request-id"] == "req_anthropic_1"
     assert raw.parse().usage.output_tokens == 250
     with pytest.raises(anthropic.InternalServerError) as info:
-        client.messages.create(model="fail-529", max_tokens=100, messages=MESSAGES)
-    assert info.value.status_code == 529
+        client.messages.create(model="fail-500", max_tokens=100, messages=MESSAGES)
+    assert info.value.status_code == 500
     ok, error = recorded()
     assert ok.usage == CREATE_USAGE
-    assert (error.status, error.usage, error.tags["http_status"]) == ("error", Usage(), "529")
+    assert (error.status, error.usage, error.tags["http_status"]) == ("error", Usage(), "500")
 
 
 def test_async_create_and_stream(recorded, make_anthropic):
