@@ -242,7 +242,15 @@ def stream_rows(
     while True:
         query = sa.select(*selected, *extra).where(*conditions)
         if after is not None:
-            query = query.where(sa.tuple_(*order) > sa.tuple_(*after))
+            # The page's own lower bound replaces the period's: SQLite seeks the index to the FIRST lower bound
+            # on occurred_at it sees and does not seek on a row value, so with two bounds every page would
+            # rescan the period from its start (quadratic).
+            query = sa.select(*selected, *extra).where(
+                *event_conditions(None, filters),
+                events.c.occurred_at >= after[0],
+                sa.tuple_(*order) > sa.tuple_(*after),
+                *([events.c.occurred_at < period.end] if period is not None else []),
+            )
         with engine.connect() as conn:
             rows = conn.execute(query.order_by(*order).limit(batch_size)).all()
         for row in rows:
