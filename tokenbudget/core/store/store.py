@@ -92,6 +92,20 @@ class Store:
     def count_events(self) -> int:
         return events_repo.count_events(self.engine)
 
+    def latest_events(self, limit: int = 50, filters: EventFilter | None = None) -> list[Event]:
+        """The `limit` newest matching events, newest first (by occurred_at, then id): the TUI's live tail."""
+        from tokenbudget.core.store.filtering import event_conditions
+        from tokenbudget.core.store.schema import events
+
+        query = (
+            sa.select(events)
+            .where(*event_conditions(None, filters))
+            .order_by(events.c.occurred_at.desc(), events.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [events_repo._event(row) for row in conn.execute(query)]
+
     def rebuild_rollups(self) -> None:
         """Recompute the daily rollup from the events (repair, e.g. after rows were written around the store)."""
         with self.engine.begin() as conn:
