@@ -199,17 +199,17 @@ def check(
     from decimal import Decimal
 
     statuses = _statuses(ctx, names)
-    line = Decimal(str(fail_over))
+    line = Decimal(str(fail_over)).normalize()
     over = [
         s.budget.name
         for s in statuses
         if s.spent_usd * 100 >= s.limit_usd * line
         or (fail_on_forecast and s.forecast.projected_usd >= s.limit_usd)
     ]
-    _emit(statuses, fmt, extra={"fail_over": str(line), "over": over})
+    _emit(statuses, fmt, extra={"fail_over": format(line, "f"), "over": over})
     if over:
         if fmt is OutputFormat.table:
-            typer.echo(f"Over budget ({line}% line): {', '.join(over)}", err=True)
+            typer.echo(f"Over budget ({line:f}% line): {', '.join(over)}", err=True)
         raise typer.Exit(EXIT_OVER)
 
 
