@@ -262,7 +262,7 @@ def _price_changes(data: ReportData, styles: dict[str, Any], width: float) -> li
             return value
 
     used = sum(1 for c in data.price_changes if c.used)
-    head = ["date", "model", "rate", "old", "new", "you use it"]
+    head = ["date", "model", "rate", "old", "new", "used"]
     rows = [
         [
             "" if c.detected_at is None else f"{c.detected_at:%b %d}",
@@ -274,7 +274,7 @@ def _price_changes(data: ReportData, styles: dict[str, Any], width: float) -> li
         ]
         for c in data.price_changes
     ]
-    widths = [0.09, 0.33, 0.28, 0.11, 0.11, 0.08]
+    widths = [0.09, 0.32, 0.3, 0.11, 0.11, 0.07]
     shown = len(data.price_changes)
     intro = f"{data.price_changes_total:,} rate change(s) detected in the period"
     intro += f"; {used} shown affect models called in it" if used else ""
@@ -359,8 +359,8 @@ def build_pdf(data: ReportData) -> bytes:
     ]
     for heading, body in sections:
         if body:
-            story.append(KeepTogether([Paragraph(heading, styles["h2"]), *body[:1]]))
-            story += body[1:]
+            # Kept together when it fits on a page; a longer section still splits (KeepTogether allows it).
+            story.append(KeepTogether([Paragraph(heading, styles["h2"]), *body]))
     footer = f"TokenBudget · {data.scope} · {data.period.label}"
     doc.build(story, onFirstPage=_footer(footer), onLaterPages=_footer(footer))
     return out.getvalue()
