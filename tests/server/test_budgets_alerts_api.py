@@ -1,0 +1,143 @@
+"""/api/budgets and /api/alerts on a real uvicorn server, both engines: CRUD, status, tenant scoping, channels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+import tokenbudget.server as server_package
+from tests.core.test_alerts_delivery import SECRET, Receiver
+from tests.server.conftest import LiveServer, event
+
+
+@pytest.fixture(autouse=True)
+def with_budget_routers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Include the budgets/alerts routers if server/app.py does not (yet) register them."""
+    from tokenbudget.server.routers import alerts, budgets
+
+    original = server_package.create_app
+
+    def create_app(*args: Any, **kwargs: Any) -> Any:
+        app = original(*args, **kwargs)
+        paths = {getattr(route, "path", "") for route in app.routes}
+        for module in (budgets, alerts):
+            if module.router.prefix not in paths:
+                app.include_router(module.router)
+        return app
+
+    monkeypatch.setattr(server_package, "create_app", create_app)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    started = Receiver().start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def tenants(server: LiveServer) -> tuple[str, str]:
+    ana = server.key("ana@example.com", project="ana-web")
+    bob = server.key("bob@example.com", project="bob-app")
+    with server.client(ana) as client:
+        assert (
+            client.post("/v1/events/batch", json={"events": [event(i) for i in range(3)]}).status_code == 202
+        )
+    return ana, bob
+
+
+def test_budget_crud_and_status(server: LiveServer, tenants) -> None:
+    ana, _ = tenants
+    with server.client(ana) as client:
+        created = client.post(
+            "/api/budgets",
+            json={"name": "web", "scope": "feature:search", "period": "monthly", "limit_usd": "0.01"},
+        )
+        assert created.status_code == 201, created.text
+        budget = created.json()
+        assert (budget["project"], budget["scope"], budget["limit_usd"], budget["thresholds"]) == (
+            "ana-web",
+            "feature:search",
+            "0.010000000",
+            [50, 80, 100],
+        )
+        assert client.post("/api/budgets", json={"name": "web", "limit_usd": 1}).status_code == 409
+        bid = budget["id"]
+        assert client.get(f"/api/budgets/{bid}").json()["name"] == "web"
+        assert [b["name"] for b in client.get("/api/budgets").json()["budgets"]] == ["web"]
+        patched = client.patch(f"/api/budgets/{bid}", json={"limit_usd": "100", "thresholds": [90]})
+        assert patched.json()["limit_usd"] == "100.000000000" and patched.json()["thresholds"] == [90]
+        status = client.get(f"/api/budgets/{bid}/status").json()
+        assert {"spent_usd", "percent", "forecast_usd", "run_out_at", "period_start", "state"} <= set(status)
+        assert Decimal(status["spent_usd"]) >= 0
+        bad = client.post("/api/budgets", json={"name": "x", "limit_usd": "-1"})
+        assert bad.status_code == 422 and "limit" in bad.json()["detail"]
+        assert (
+            client.post("/api/budgets", json={"name": "y", "limit_usd": 1, "scope": "team:a"}).status_code
+            == 422
+        )
+        assert client.delete(f"/api/budgets/{bid}").json() == {"deleted": "web"}
+        assert client.get(f"/api/budgets/{bid}").status_code == 404
+
+
+def test_budgets_are_scoped_to_the_callers_projects(server: LiveServer, tenants) -> None:
+    ana, bob = tenants
+    with server.client(ana) as client:
+        bid = client.post("/api/budgets", json={"name": "ana", "limit_usd": 5}).json()["id"]
+        assert client.post(
+            "/api/budgets", json={"name": "z", "limit_usd": 5, "project": "bob-app"}
+        ).status_code in (403, 404)
+    with server.client(bob) as client:
+        assert client.get("/api/budgets").json() == {"budgets": []}
+        for method, url in (
+            ("GET", f"/api/budgets/{bid}"),
+            ("GET", f"/api/budgets/{bid}/status"),
+            ("DELETE", f"/api/budgets/{bid}"),
+        ):
+            assert client.request(method, url).status_code == 404
+        assert client.patch(f"/api/budgets/{bid}", json={"limit_usd": 1}).status_code == 404
+        assert client.get("/api/alerts").json() == {"alerts": []}
+    with server.client() as anonymous:
+        assert anonymous.get("/api/budgets").status_code == 401
+
+
+def test_alert_channels_and_history(server: LiveServer, tenants, receiver) -> None:
+    ana, bob = tenants
+    with server.client(ana) as client:
+        added = client.post(
+            "/api/alerts/channels",
+            json={"kind": "webhook", "url": receiver.url, "secret": SECRET, "name": "a"},
+        )
+        assert added.status_code == 201, added.text
+        channel = added.json()
+        assert (channel["project"], channel["signed"]) == ("ana-web", True)
+        assert (
+            client.post("/api/alerts/channels", json={"kind": "webhook", "url": "ftp://x"}).status_code == 422
+        )
+        tested = client.post(f"/api/alerts/channels/{channel['id']}/test").json()
+        assert tested == {"delivered": True, "status_code": 200}
+        assert receiver.verified(0)["type"] == "test"
+        client.post("/api/budgets", json={"name": "tiny", "limit_usd": "0.000001", "thresholds": [100]})
+        now = datetime.now(timezone.utc).isoformat()
+        assert client.post("/v1/events", json=event(99, occurred_at=now)).status_code == 202
+    # Detection (as `tb alerts check` or the server's loop does) and the caller's history.
+    from tokenbudget.core.alerts.detection import detect
+    from tokenbudget.core.alerts.outbox import Dispatcher
+
+    assert [(a.budget, a.threshold_pct) for a in detect(server.store)] == [("tiny", 100)]
+    assert Dispatcher(server.store).run_once().sent == 1
+    with server.client(ana) as client:
+        alerts = client.get("/api/alerts").json()["alerts"]
+        assert alerts[0]["budget"] == "tiny" and alerts[0]["deliveries"][0]["status"] == "sent"
+        assert [c["name"] for c in client.get("/api/alerts/channels").json()["channels"]] == ["a"]
+    with server.client(bob) as client:
+        assert client.get("/api/alerts/channels").json() == {"channels": []}
+        assert client.get("/api/alerts").json() == {"alerts": []}
+        assert client.delete(f"/api/alerts/channels/{channel['id']}").status_code == 404
+        assert client.post(f"/api/alerts/channels/{channel['id']}/test").status_code == 404
+    with server.client(ana) as client:
+        assert client.delete(f"/api/alerts/channels/{channel['id']}").json() == {"deleted": "a"}
