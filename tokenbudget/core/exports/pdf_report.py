@@ -248,7 +248,7 @@ def _budgets(data: ReportData, styles: dict[str, Any], width: float) -> list[Any
 
 
 def _price_changes(data: ReportData, styles: dict[str, Any], width: float) -> list[Any]:
-    from reportlab.platypus import Paragraph
+    from reportlab.platypus import Paragraph, Spacer
 
     if not data.price_changes:
         return [Paragraph(escape(data.price_changes_note or "No price changes."), styles["muted"])]
@@ -281,6 +281,7 @@ def _price_changes(data: ReportData, styles: dict[str, Any], width: float) -> li
     intro += f" (first {shown} shown)." if shown < data.price_changes_total else "."
     return [
         Paragraph(intro, styles["muted"]),
+        Spacer(1, 3),
         _table([head, *rows], [width * w for w in widths], numeric_from=3),
     ]
 
