@@ -7,6 +7,7 @@ remote `tb serve`) is decided on that thread, so the caller never waits for sett
 from __future__ import annotations
 
 import atexit
+import itertools
 import os
 import threading
 import time
@@ -123,8 +124,25 @@ def emit(item: dict[str, Any]) -> None:
         worker.emit(item)
 
 
+# Event ids: a random per-process prefix and a counter, far cheaper than uuid4 on the hot path; a forked child
+# draws a new prefix, so ids stay unique across processes.
+_id_prefix = os.urandom(8).hex()
+_id_counter = itertools.count(1)
+
+
 def new_event_id() -> str:
-    return os.urandom(16).hex()
+    return f"{_id_prefix}{next(_id_counter):016x}"
+
+
+def _after_fork_in_child() -> None:
+    global _id_prefix, _id_counter, _lock
+    _id_prefix = os.urandom(8).hex()
+    _id_counter = itertools.count(1)
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def build_item(
@@ -144,7 +162,7 @@ def build_item(
 ) -> dict[str, Any]:
     """One queue item: the canonical event fields, with the enclosing `tags()` applied (explicit values win)."""
     item: dict[str, Any] = {
-        "event_id": event_id or os.urandom(16).hex(),
+        "event_id": event_id or new_event_id(),
         "occurred_at": time.time() if occurred_at is None else occurred_at,
         "model": model,
     }
@@ -165,26 +183,12 @@ def build_item(
     if cost_usd is not None:
         item["cost_usd"] = cost_usd
     context = _current.get()
-    free: dict[str, str] | None = None
-    if context:
-        for key, value in context.items():
-            if key in EVENT_TAG_FIELDS:
-                item[key] = value
-            else:
-                if free is None:
-                    free = {}
-                free[key] = value
+    if context or extra_tags:
+        _apply_tags(item, context, extra_tags)
     if fields:
         for key, value in fields.items():
             if value is not None:
                 item[key] = str(value)
-    if extra_tags:
-        free = dict(free or {})
-        for key, value in extra_tags.items():
-            if value is not None:
-                free[str(key)] = str(value)
-    if free:
-        item["tags"] = free
     return item
 
 
@@ -214,39 +218,72 @@ def record(
     """Record one call to any provider. Token counts follow DESIGN.md (inclusive totals). Returns the event id.
 
     Never raises and never blocks: the event is validated, priced and stored (or sent) on the worker thread; an
-    invalid one is dropped there with a warning.
+    invalid one is dropped there with a warning. Kept lean: this is the hot path of apps that record a lot.
     """
     try:
-        usage = {
+        item: dict[str, Any] = {
+            "event_id": event_id or f"{_id_prefix}{next(_id_counter):016x}",
+            "occurred_at": time.time() if occurred_at is None else occurred_at,
+            "model": model,
             "input_tokens": input_tokens,
             "output_tokens": output_tokens,
-            "cache_read_input_tokens": cache_read_input_tokens,
-            "cache_write_input_tokens": cache_write_input_tokens,
-            "cache_write_1h_input_tokens": cache_write_1h_input_tokens,
-            "reasoning_tokens": reasoning_tokens,
         }
-        fields = None
-        if project is not None or feature is not None or user_id is not None or env is not None:
-            fields = {"project": project, "feature": feature, "user_id": user_id, "env": env}
-        item = build_item(
-            model,
-            provider,
-            usage,
-            occurred_at=occurred_at,
-            latency_ms=latency_ms,
-            status=status,
-            request_id=request_id,
-            service_tier=service_tier,
-            extra_tags=tags,
-            fields=fields,
-            event_id=event_id,
-            cost_usd=cost_usd,
-        )
-        emit(item)
+        if provider:
+            item["provider"] = provider
+        if cache_read_input_tokens:
+            item["cache_read_input_tokens"] = cache_read_input_tokens
+        if cache_write_input_tokens:
+            item["cache_write_input_tokens"] = cache_write_input_tokens
+        if cache_write_1h_input_tokens:
+            item["cache_write_1h_input_tokens"] = cache_write_1h_input_tokens
+        if reasoning_tokens:
+            item["reasoning_tokens"] = reasoning_tokens
+        if service_tier:
+            item["service_tier"] = service_tier
+        if latency_ms is not None:
+            item["latency_ms"] = latency_ms
+        if status != "ok":
+            item["status"] = status
+        if request_id:
+            item["request_id"] = request_id
+        if cost_usd is not None:
+            item["cost_usd"] = cost_usd
+        context = _current.get()
+        if context or tags:
+            _apply_tags(item, context, tags)
+        if project is not None:
+            item["project"] = str(project)
+        if feature is not None:
+            item["feature"] = str(feature)
+        if user_id is not None:
+            item["user_id"] = str(user_id)
+        if env is not None:
+            item["env"] = str(env)
+        worker = _worker or _get_worker()
+        if worker is not None:
+            worker.emit(item)
         return item["event_id"]
     except Exception:
         warn_once("record", "tokenbudget: record() failed", exc_info=True)
         return None
+
+
+def _apply_tags(
+    item: dict[str, Any], context: Mapping[str, str] | None, extra: Mapping[str, Any] | None
+) -> None:
+    free: dict[str, str] = {}
+    if context:
+        for key, value in context.items():
+            if key in EVENT_TAG_FIELDS:
+                item[key] = value
+            else:
+                free[key] = value
+    if extra:
+        for key, value in extra.items():
+            if value is not None:
+                free[str(key)] = str(value)
+    if free:
+        item["tags"] = free
 
 
 def configure(**options: Any) -> None:
