@@ -54,6 +54,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "tokenbudget.cli.budgets",
         "Budgets per scope and calendar period: set, list, status with forecast, rm, check.",
     ),
+    "tui": LazyCommand(
+        "tokenbudget.cli.tui",
+        "Open a live dashboard: spend, budgets, spend over time, top models and features, newest calls.",
+    ),
     "alerts": LazyCommand(
         "tokenbudget.cli.alerts",
         "Budget alerts: Slack and webhook channels, test, history; check and deliver for cron.",
