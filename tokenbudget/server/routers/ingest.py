@@ -7,7 +7,6 @@ go to the store in ONE insert_events call and one transaction: a request is stor
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -69,7 +68,8 @@ def ingest(state: ServerState, identity: KeyIdentity, key: str, items: list[Any]
                     raise HTTPException(401, "invalid or missing API key") from None
                 identity = fresh
                 project = _project(inp.project, identity)
-            accepted.append(price_event(replace(inp, project=project), book))
+            # The project is None or already this one: price_event stamps it, no dataclass copy per event.
+            accepted.append(price_event(inp, book, default_project=project))
         except TokenBudgetError as exc:
             rejected.append({"index": index, "error": str(exc)})
     result = state.store.insert_events(accepted, batch_size=len(accepted) + 1)

@@ -1,0 +1,230 @@
+"""Benchmark: ingest throughput of POST /v1/events/batch into PostgreSQL, next to a raw psycopg COPY.
+
+    python benchmarks/bench_ingest.py [--events 100000] [--batch 500] [--clients 8] [--url POSTGRES_URL]
+
+Starts ONE `tb serve` process (uvicorn, the real app, rate limit off) on a fresh PostgreSQL schema, then posts N
+synthetic events (the SDK's wire shape, distinct ids, 10 models, tags) in batches of --batch from --clients
+concurrent HTTP connections; the server validates, prices, stamps the project and stores each batch with one
+insert_events call (which also keeps the daily rollup). Bodies are encoded before the clock starts.
+Baseline, same run, same rows: psycopg COPY of the already-priced rows straight into a fresh `events` table
+(no validation, no pricing, no rollup, no HTTP). Targets: >= 20,000 events/s and >= 25% of COPY.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tokenbudget.core.events import parse_event, price_event
+from tokenbudget.core.pricing import load_bundled_book
+from tokenbudget.core.settings import Settings
+from tokenbudget.core.store import open_store
+from tokenbudget.core.store.events_repo import _row
+
+MODELS = [
+    ("gpt-4o", "openai"),
+    ("gpt-4o-mini", "openai"),
+    ("gpt-4.1", "openai"),
+    ("o3", "openai"),
+    ("claude-sonnet-4-5", "anthropic"),
+    ("claude-haiku-4-5", "anthropic"),
+    ("claude-opus-4-1", "anthropic"),
+    ("gemini-2.5-pro", "gemini"),
+    ("gemini-2.5-flash", "gemini"),
+    ("mystery-llm", None),
+]
+
+
+def make_events(n: int, run: str) -> list[dict]:
+    out = []
+    for i in range(n):
+        model, provider = MODELS[i % len(MODELS)]
+        out.append(
+            {
+                "event_id": f"{run}-{i}",
+                "occurred_at": f"2026-11-{1 + i % 26:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
+                "provider": provider,
+                "model": model,
+                "input_tokens": 1000 + i % 5000,
+                "cache_read_input_tokens": i % 700,
+                "output_tokens": 50 + i % 900,
+                "reasoning_tokens": i % 40,
+                "feature": f"feature-{i % 12}",
+                "user_id": f"user-{i % 120}",
+                "env": ("prod", "staging", "dev")[i % 3],
+                "latency_ms": 100 + i % 3000,
+                "tags": {"team": "core"},
+            }
+        )
+    return out
+
+
+def schema_url(base: str) -> tuple[str, str]:
+    url = sa.make_url(base)
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if (
+            conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname=:d"), {"d": url.database}).scalar()
+            is None
+        ):
+            conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False), schema
+
+
+def drop_schema(base: str, schema: str) -> None:
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def start_server(db_url: str, home: str) -> tuple[subprocess.Popen, str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENBUDGET_")}
+    env.update(TOKENBUDGET_HOME=home, TOKENBUDGET_DATABASE_URL=db_url, TOKENBUDGET_RATE_LIMIT_PER_MINUTE="0")
+    cmd = [sys.executable, "-m", "tokenbudget.cli", "serve", "--port", str(port), "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+def post_all(base: str, key: str, bodies: list[bytes], clients: int) -> float:
+    queue = list(reversed(bodies))
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def worker() -> None:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    body = queue.pop()
+                r = client.post(
+                    "/v1/events/batch", content=body, headers={"Content-Type": "application/json"}
+                )
+                if r.status_code != 202 or r.json()["rejected"]:
+                    errors.append(r.text[:200])
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise SystemExit(f"{len(errors)} failed batches, e.g. {errors[0]}")
+    return elapsed
+
+
+def copy_rows(db_url: str, events: list[dict]) -> float:
+    """psycopg COPY of the same rows, already priced, into a fresh events table of the same schema."""
+    import psycopg
+
+    book = load_bundled_book()
+    priced = [_row(price_event(parse_event({**e, "project": "bench"}), book), e_time) for e in events]
+    columns = [c for c in priced[0] if c != "tags"] + ["tags"]
+    url = sa.make_url(db_url)
+    dsn = url.set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(dsn.replace("postgresql://", "postgresql://", 1)) as conn:
+        conn.execute("CREATE TABLE events_copy (LIKE events INCLUDING ALL)")
+        conn.commit()
+        start = time.perf_counter()
+        with conn.cursor().copy(f"COPY events_copy ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in priced:
+                values = [row[c] for c in columns[:-1]]
+                values.append(json.dumps(row["tags"]) if row["tags"] else None)
+                copy.write_row(values)
+        conn.commit()
+        return time.perf_counter() - start
+
+
+e_time = None
+
+
+def main() -> None:
+    global e_time
+    from datetime import datetime, timezone
+
+    e_time = datetime.now(timezone.utc)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/tokenbudget_bench")
+    args = parser.parse_args()
+
+    db_url, schema = schema_url(args.url)
+    home = tempfile.mkdtemp(prefix="tb-bench-")
+    settings = Settings.resolve(environ={"TOKENBUDGET_HOME": home, "TOKENBUDGET_DATABASE_URL": db_url})
+    try:
+        from tokenbudget.core.keys import create_key
+
+        with open_store(settings) as store:
+            key = create_key(store, name="bench", user_email="bench@example.com", project="bench").key
+        proc, base = start_server(db_url, home)
+        try:
+            run = uuid.uuid4().hex[:8]
+            events = make_events(args.events, run)
+            bodies = [
+                json.dumps({"events": events[i : i + args.batch]}).encode()
+                for i in range(0, len(events), args.batch)
+            ]
+            warm = make_events(args.batch, "warm")
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as client:
+                client.post("/v1/events/batch", json={"events": warm})  # price book loaded, key cached
+            elapsed = post_all(base, key, bodies, args.clients)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+        with open_store(settings) as store:
+            stored = store.count_events()
+        assert stored == args.events + args.batch, stored
+        copy_s = copy_rows(db_url, events)
+    finally:
+        drop_schema(args.url, schema)
+    api_rate = args.events / elapsed
+    copy_rate = args.events / copy_s
+    print(
+        f"events: {args.events:,} in batches of {args.batch}, {args.clients} concurrent clients, 1 server process"
+    )
+    print(f"POST /v1/events/batch : {api_rate:>10,.0f} events/s  ({elapsed:.2f} s)")
+    print(f"raw psycopg COPY      : {copy_rate:>10,.0f} events/s  ({copy_s:.2f} s)")
+    print(
+        f"API / COPY            : {api_rate / copy_rate:>10.1%}   (targets: >= 20,000 events/s, >= 25% of COPY)"
+    )
+
+
+if __name__ == "__main__":
+    main()
