@@ -256,9 +256,10 @@ class LocalSource:
     def _budgets(self, store: Store, query: DashboardQuery, now: datetime) -> list[BudgetGauge]:
         from tokenbudget.core.budgets import all_statuses, percent_of
 
-        projects = (query.project,) if query.project else None
+        # Every budget, whatever the dashboard's filters: each budget has its own scope and period.
+        del query
         gauges = []
-        for status in all_statuses(store, default_timezone=self.timezone, now=now, projects=projects):
+        for status in all_statuses(store, default_timezone=self.timezone, now=now):
             gauges.append(
                 BudgetGauge(
                     name=status.budget.name,

@@ -42,8 +42,8 @@ def render_bars(points: list[ChartPoint], width: int, height: int) -> Content:
     rows = height - 1  # the last row is the time axis
     buckets = bucket(points, width)
     top = max(cost for _, _, cost in buckets)
-    bar_w = max(1, min(3, width // len(buckets)))
-    gap = 1 if bar_w >= 3 else 0
+    bar_w = max(1, min(4, width // len(buckets)))
+    gap = 1 if bar_w >= 2 else 0
     steps = [int(cost / top * rows * 8 + Decimal("0.5")) if top > 0 else 0 for _, _, cost in buckets]
     lines: list[Content] = []
     for row in range(rows, 0, -1):

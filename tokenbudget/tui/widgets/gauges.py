@@ -52,7 +52,7 @@ class BudgetGauges(Static):
         if not self._gauges:
             self.update(
                 Content.from_markup(
-                    "[$text-muted]No budgets.\nSet one: [b]tb budgets set NAME --limit 500 --period monthly[/b][/]"
+                    "[$text-muted]No budgets.\nSet one: [b]tb budgets set NAME --period monthly --limit 500[/b][/]"
                 )
             )
             return
