@@ -57,3 +57,16 @@ def test_unreachable_store_never_blocks_the_caller_and_loses_nothing(store_setti
 
     with open_store(store_settings) as store:
         assert {e.event_id for e in store.iter_events()} == {kept, fresh}
+
+
+def test_the_wrapper_never_imports_a_provider_or_http_library():
+    sdk = ROOT / "tokenbudget" / "sdk"
+    for path in [sdk / "capture.py", sdk / "wrap.py", *sorted((sdk / "adapters").glob("*.py"))]:
+        lines = [line.strip() for line in path.read_text().splitlines()]
+        imports = [line for line in lines if line.startswith(("import ", "from "))]
+        banned = [
+            line
+            for line in imports
+            if line.split()[1].split(".")[0] in {"httpx", "httpx2", "openai", "anthropic"}
+        ]
+        assert banned == [], path
