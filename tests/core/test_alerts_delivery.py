@@ -312,3 +312,12 @@ def test_test_send_reports_failures(receiver) -> None:
         channels.send(channel, channels.test_payload(NOW))
     assert channels.send(channel, channels.test_payload(NOW)) == 200
     assert receiver.verified(1)["type"] == "test"
+
+
+def test_a_zero_backoff_retry_waits_for_the_next_run(store, event_factory, receiver) -> None:
+    _setup(store, event_factory, receiver.url)
+    receiver.script[:] = [500]
+    dispatcher = Dispatcher(store, clock=Clock(NOW), backoff_s=0)
+    assert dispatcher.run_once().retrying == 1  # not re-claimed (and stranded) within the same run
+    assert (_delivery(store)["status"], _delivery(store)["attempts"]) == ("pending", 1)
+    assert dispatcher.run_once().sent == 1

@@ -72,8 +72,8 @@ class Dispatcher:
                 token=self.token,
                 limit=self.batch,
                 max_attempts=self.max_attempts,
+                exclude=seen,
             )
-            claimed = [c for c in claimed if c.id not in seen]
             if not claimed:
                 return result
             for delivery in claimed:

@@ -210,7 +210,14 @@ def give_up_expired(engine: sa.Engine, now: datetime, max_attempts: int) -> int:
 
 
 def claim_due(
-    engine: sa.Engine, *, now: datetime, lease_until: datetime, token: str, limit: int, max_attempts: int
+    engine: sa.Engine,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    token: str,
+    limit: int,
+    max_attempts: int,
+    exclude: set[int] | None = None,
 ) -> list[ClaimedDelivery]:
     """Claim up to `limit` due deliveries for this dispatcher (`token`), counting the attempt now.
 
@@ -219,6 +226,9 @@ def claim_due(
     d = alert_deliveries.c
     free = sa.or_(d.claimed_until.is_(None), d.claimed_until <= now)
     due = [d.status == "pending", d.next_attempt_at <= now, d.attempts < max_attempts, free]
+    if exclude:
+        # Already tried in this run (e.g. a zero backoff): leave it to the next run rather than loop on it.
+        due.append(d.id.not_in(exclude))
     with engine.connect() as conn:
         candidates = [
             row[0]
