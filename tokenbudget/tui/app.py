@@ -7,6 +7,7 @@ thread in one batch. A failure keeps the last numbers on screen under a notice a
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, ClassVar
@@ -109,7 +110,8 @@ class TokenBudgetApp(App[None]):
             snapshot, error = None, str(exc)
         except Exception as exc:  # anything else must not kill a dashboard left open for days
             snapshot, error = None, f"{type(exc).__name__}: {exc}"
-        self.call_from_thread(self._apply, query, snapshot, error)
+        with contextlib.suppress(RuntimeError):  # the app closed while this fetch ran: nobody to show it to
+            self.call_from_thread(self._apply, query, snapshot, error)
 
     def _apply(self, query: DashboardQuery, snapshot: Snapshot | None, error: str | None) -> None:
         self._inflight = False
