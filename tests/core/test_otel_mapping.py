@@ -294,3 +294,11 @@ def test_genai_spans_without_usable_usage_are_rejected(attributes: dict[str, Any
     with pytest.raises(InvalidEventError, match=reason) as info:
         map_span(span(attributes))
     assert SPAN in str(info.value) and "'chat'" in str(info.value)
+
+
+def test_spans_without_valid_ids_are_rejected() -> None:
+    attributes = {"gen_ai.request.model": "m", "gen_ai.usage.input_tokens": 1}
+    with pytest.raises(InvalidEventError, match="no valid trace id"):
+        map_span(OtelSpan("0" * 32, SPAN, attributes=attributes))
+    with pytest.raises(InvalidEventError, match="no valid trace id"):
+        map_span(OtelSpan(TRACE, "", attributes=attributes))

@@ -136,6 +136,9 @@ def map_span(span: OtelSpan) -> dict[str, Any] | None:
     if not _is_model_call(attrs):
         return None
     label = f"span {span.name or '?'!r} ({span.span_id})"
+    if not span.trace_id.strip("0") or not span.span_id.strip("0"):
+        # Invalid ids (empty or all zeros) would give every such span the same event id.
+        raise InvalidEventError(f"{label}: no valid trace id and span id")
     counts = {
         "input": _count(attrs, INPUT_KEYS, label),
         "output": _count(attrs, OUTPUT_KEYS, label),
