@@ -28,13 +28,8 @@ from tests.core.test_pricing_sync_helpers import (
 )
 from tokenbudget.core.errors import PriceDataError
 from tokenbudget.core.pricing import CustomPrice, load_bundled_book
-from tokenbudget.core.pricing.sync import (
-    PriceSyncError,
-    SyncResult,
-    active_book,
-    active_table_book,
-    sync_prices,
-)
+from tokenbudget.core.pricing.active import active_book, active_table_book
+from tokenbudget.core.pricing.sync import PriceSyncError, SyncResult, sync_prices
 
 FAST = {"timeout": 5.0, "retries": 2, "backoff": 0.01}
 

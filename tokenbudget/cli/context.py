@@ -37,17 +37,9 @@ class CliContext:
     def book(self) -> PriceBook:
         """The active price table (latest `tb pricing sync`, else the bundled one) with custom prices on top."""
         if self._book is None:
-            from tokenbudget.core.pricing.sync import active_table_book
+            from tokenbudget.core.pricing.active import active_book
 
-            store = self.store()
-            base = active_table_book(store)
-            store.register_price_version(
-                base.version,
-                source=base.source,
-                content_hash=base.content_hash(),
-                model_count=len(base.models()),
-            )
-            self._book = base.with_custom_prices(store.list_custom_prices())
+            self._book = active_book(self.store())
         return self._book
 
     def forget_book(self) -> None:

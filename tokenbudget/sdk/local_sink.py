@@ -37,16 +37,9 @@ class LocalSink:
 
             self._store = open_store(self.settings)
         if self._book is None or time.monotonic() - self._book_loaded_at > BOOK_TTL_S:
-            from tokenbudget.core.pricing import load_bundled_book
+            from tokenbudget.core.pricing.active import active_book
 
-            base = load_bundled_book()
-            self._store.register_price_version(
-                base.version,
-                source=base.source,
-                content_hash=base.content_hash(),
-                model_count=len(base.models()),
-            )
-            self._book = base.with_custom_prices(self._store.list_custom_prices())
+            self._book = active_book(self._store)
             self._book_loaded_at = time.monotonic()
         return self._store, self._book
 

@@ -22,7 +22,7 @@ BOOK_REFRESH_S = 60.0
 
 
 class BookSource:
-    """The bundled price table plus the store's custom prices, re-read every BOOK_REFRESH_S."""
+    """The active price book (latest synced table or the bundled one, custom prices on top), re-read every BOOK_REFRESH_S."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -37,16 +37,9 @@ class BookSource:
             return book
         with self._lock:
             if self._book is None or now - self._loaded_at >= BOOK_REFRESH_S:
-                from tokenbudget.core.pricing import load_bundled_book
+                from tokenbudget.core.pricing.active import active_book
 
-                base = load_bundled_book()
-                self._store.register_price_version(
-                    base.version,
-                    source=base.source,
-                    content_hash=base.content_hash(),
-                    model_count=len(base.models()),
-                )
-                self._book = base.with_custom_prices(self._store.list_custom_prices())
+                self._book = active_book(self._store)
                 self._loaded_at = now
             return self._book
 

@@ -10,7 +10,6 @@ endpoint both call it); its `SyncResult.to_json()` is the documented summary.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,10 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tokenbudget.core.errors import PriceDataError, TokenBudgetError
+from tokenbudget.core.pricing.active import active_table_book
 from tokenbudget.core.pricing.book import NON_MODEL_KEYS, PriceBook
 from tokenbudget.core.pricing.diff import PriceDiff, diff_books, percent_change, rate_text
 from tokenbudget.core.pricing.model_price import ModelPrice, is_rate_key
-from tokenbudget.core.pricing.snapshot import NumberText, dumps, load_bundled_book, loads, version_for
+from tokenbudget.core.pricing.snapshot import NumberText, dumps, loads, version_for
 
 if TYPE_CHECKING:
     from tokenbudget.core.store import Store
@@ -209,41 +209,6 @@ def _check_rate(key: str, name: str, value: Any) -> None:
 def table_content(table: Mapping[str, Any]) -> bytes:
     """Canonical JSON of a table's pricing content: what is stored, and what its version is derived from."""
     return (dumps(table) + "\n").encode()
-
-
-# -- the active book --------------------------------------------------------------------------------------------
-
-
-def active_table_book(store: Store) -> PriceBook:
-    """The table in force, without custom prices: the latest synced table, else the bundled snapshot."""
-    version = store.latest_price_table_version()
-    if version is None:
-        return load_bundled_book()
-    book = _books.get(version)
-    if book is not None:
-        return book
-    stored = store.latest_price_table()
-    if stored is None:  # removed in between: fall back like a fresh store
-        return load_bundled_book()
-    label = f"LiteLLM table synced {stored.fetched_at:%Y-%m-%d %H:%M} UTC"
-    book = PriceBook.from_litellm(loads(stored.content), version=stored.version, source=label)
-    with _books_lock:
-        while len(_books) >= _BOOKS_KEPT:
-            _books.pop(next(iter(_books)))
-        _books[stored.version] = book
-    return book
-
-
-def active_book(store: Store) -> PriceBook:
-    """The book that prices calls: the active table with the store's custom prices on top."""
-    return active_table_book(store).with_custom_prices(store.list_custom_prices())
-
-
-# Books are immutable and a version names its content exactly (a hash of it), so a long-running server that asks
-# for the active book on every request reads and parses a table once, not per request.
-_BOOKS_KEPT = 4
-_books: dict[str, PriceBook] = {}
-_books_lock = threading.Lock()
 
 
 # -- sync -------------------------------------------------------------------------------------------------------
