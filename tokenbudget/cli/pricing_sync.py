@@ -200,23 +200,11 @@ def changes(
 ) -> None:
     """List the price changes that `tb pricing sync` recorded: new models, removed models and changed rates."""
     from tokenbudget.core.periods import parse_period
-    from tokenbudget.core.pricing.sync import change_percent
+    from tokenbudget.core.pricing.sync import price_change_rows
 
     period = parse_period(since)
     records = context.get(ctx).store().list_price_changes(since=period.start, until=period.end, model=model)
-    rows = [
-        {
-            "detected_at": r.detected_at,
-            "model": r.model,
-            "field": r.field,
-            "change": r.change,
-            "old": r.old,
-            "new": r.new,
-            "percent": None if (p := change_percent(r.old, r.new)) is None else str(p),
-            "price_version": r.price_version,
-        }
-        for r in records
-    ]
+    rows = price_change_rows(records)
     if fmt is OutputFormat.json:
         from tokenbudget.cli.output import print_json
 

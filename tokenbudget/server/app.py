@@ -11,7 +11,17 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from tokenbudget import __version__
 from tokenbudget.server import errors
-from tokenbudget.server.routers import admin, analytics, health, ingest, keys, otlp, projects, waitlist
+from tokenbudget.server.routers import (
+    admin,
+    analytics,
+    health,
+    ingest,
+    keys,
+    otlp,
+    price_changes,
+    projects,
+    waitlist,
+)
 from tokenbudget.server.state import ServerState
 
 if TYPE_CHECKING:
@@ -45,7 +55,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         expose_headers=["Retry-After"],
     )
     errors.install(app)
-    for module in (health, ingest, otlp, analytics, projects, keys, waitlist, admin):
+    for module in (health, ingest, otlp, analytics, projects, keys, waitlist, admin, price_changes):
         app.include_router(module.router)
     return app
 

@@ -43,6 +43,11 @@ class BookSource:
                 self._loaded_at = now
             return self._book
 
+    def invalidate(self) -> None:
+        """Re-read the book on the next call (after a sync or a custom price change on this process)."""
+        with self._lock:
+            self._book = None
+
 
 class AnalyticsCache:
     """Short-TTL cache of analytics answers in Redis (shared by every server process); a no-op without Redis."""

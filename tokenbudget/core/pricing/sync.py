@@ -11,7 +11,7 @@ endpoint both call it); its `SyncResult.to_json()` is the documented summary.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -27,6 +27,7 @@ from tokenbudget.core.pricing.snapshot import NumberText, dumps, loads, version_
 
 if TYPE_CHECKING:
     from tokenbudget.core.store import Store
+    from tokenbudget.core.store.price_history_repo import PriceChangeRecord
 
 DEFAULT_SOURCE = "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json"
 DEFAULT_TIMEOUT = 30.0
@@ -357,3 +358,20 @@ def _now_priceable(store: Store, book: PriceBook) -> list[NowPriceable]:
 def change_percent(old: str | None, new: str | None) -> Decimal | None:
     """Percent change between two stored decimal texts (for listing recorded changes)."""
     return percent_change(None if old is None else Decimal(old), None if new is None else Decimal(new))
+
+
+def price_change_rows(records: Iterable[PriceChangeRecord]) -> list[dict[str, Any]]:
+    """Recorded changes as the JSON rows of `tb pricing changes --format json` and `GET /api/price-changes`."""
+    return [
+        {
+            "detected_at": r.detected_at,
+            "model": r.model,
+            "field": r.field,
+            "change": r.change,
+            "old": r.old,
+            "new": r.new,
+            "percent": None if (p := change_percent(r.old, r.new)) is None else str(p),
+            "price_version": r.price_version,
+        }
+        for r in records
+    ]

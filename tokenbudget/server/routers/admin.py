@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from tokenbudget.core import keys
@@ -33,3 +34,25 @@ async def revoke(prefix: str, state: State) -> dict[str, Any]:
     info = await run_in_threadpool(keys.revoke_key, state.store, prefix)
     state.authenticator.forget_key(info.id)
     return info.as_json()
+
+
+class SyncPricingIn(BaseModel):
+    source: str | None = Field(
+        None, description="URL or server-side path; default: LiteLLM's table on GitHub"
+    )
+    dry_run: bool = False
+    timeout: float = Field(30.0, gt=0, le=300)
+
+
+@router.post("/sync-pricing", summary="Run `tb pricing sync` on the server and return its summary")
+async def sync_pricing(state: State, body: SyncPricingIn | None = None) -> dict[str, Any]:
+    from tokenbudget.core.pricing.sync import DEFAULT_SOURCE, sync_prices
+
+    params = body or SyncPricingIn()
+    result = await run_in_threadpool(
+        lambda: sync_prices(
+            state.store, params.source or DEFAULT_SOURCE, dry_run=params.dry_run, timeout=params.timeout
+        )
+    )
+    state.books.invalidate()
+    return result.to_json()
