@@ -13,7 +13,10 @@ from tokenbudget import __version__
 from tokenbudget.server import errors
 from tokenbudget.server.routers import (
     admin,
+    alerts,
     analytics,
+    budgets,
+    exports,
     health,
     ingest,
     keys,
@@ -35,7 +38,10 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Budget alerts are detected and delivered off the request path; ingest pokes the worker.
+        state.alerts.start()
         yield
+        state.alerts.stop()
         state.close()
 
     app = FastAPI(
@@ -55,7 +61,21 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         expose_headers=["Retry-After"],
     )
     errors.install(app)
-    for module in (health, ingest, otlp, analytics, projects, keys, waitlist, admin, price_changes):
+    routers = (
+        health,
+        ingest,
+        otlp,
+        analytics,
+        projects,
+        keys,
+        budgets,
+        alerts,
+        exports,
+        price_changes,
+        waitlist,
+        admin,
+    )
+    for module in routers:
         app.include_router(module.router)
     return app
 

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tokenbudget.core.alerts.worker import AlertWorker
 from tokenbudget.server.auth import Authenticator
 from tokenbudget.server.ratelimit import RateLimiter, make_rate_limiter
 
@@ -80,6 +81,7 @@ class ServerState:
     limiter: RateLimiter
     cache: AnalyticsCache
     books: BookSource
+    alerts: AlertWorker
     redis: Any | None = None
     owns_store: bool = field(default=True)
 
@@ -102,6 +104,7 @@ class ServerState:
             limiter=make_rate_limiter(settings, client),
             cache=AnalyticsCache(client, settings.redis_prefix, settings.analytics_cache_ttl_s),
             books=BookSource(store),
+            alerts=AlertWorker(store, default_timezone=settings.timezone),
             redis=client,
             owns_store=owns,
         )

@@ -73,6 +73,8 @@ def ingest(state: ServerState, identity: KeyIdentity, key: str, items: list[Any]
         except TokenBudgetError as exc:
             rejected.append({"index": index, "error": str(exc)})
     result = state.store.insert_events(accepted, batch_size=len(accepted) + 1)
+    if result.inserted:
+        state.alerts.poke()  # a budget may have crossed a threshold: checked soon, off this request
     return {"accepted": result.inserted, "duplicates": result.duplicates, "rejected": rejected}
 
 
