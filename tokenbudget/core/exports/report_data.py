@@ -8,7 +8,6 @@ is missing or fails says so in `*_note`; it never breaks the report.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -148,14 +147,9 @@ def gather_report_data(
 def budget_lines(
     store: Store, filters: EventFilter, *, now: datetime | None = None, default_timezone: str = "UTC"
 ) -> tuple[list[BudgetLine], str | None]:
-    """Budgets visible in the report's scope with their status and forecast, or ([], why there are none).
+    """Budgets visible in the report's scope with their status and forecast, or ([], why there are none)."""
+    from tokenbudget.core import budgets
 
-    Optional hook: the budgets module (tokenbudget.core.budgets) may not be part of this installation.
-    """
-    try:
-        budgets = importlib.import_module("tokenbudget.core.budgets")
-    except ImportError:
-        return [], "Budgets are not available in this version of TokenBudget."
     scope = (filters.project,) if filters.project else filters.projects
     try:
         statuses = budgets.all_statuses(store, default_timezone=default_timezone, now=now, projects=scope)
