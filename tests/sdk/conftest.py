@@ -55,7 +55,8 @@ def openai_seen() -> list[dict[str, Any]]:
 
 
 def _openai_client(cls_name: str, seen: list[dict[str, Any]]) -> Any:
-    openai = pytest.importorskip("openai")
+    import openai
+
     httpx_module = http_library_of("openai")
     transport = mp.make_transport(httpx_module, mp.openai_reply, seen)
     is_async = cls_name.startswith("Async")
@@ -64,7 +65,8 @@ def _openai_client(cls_name: str, seen: list[dict[str, Any]]) -> Any:
 
 
 def _anthropic_client(cls_name: str, seen: list[dict[str, Any]]) -> Any:
-    anthropic = pytest.importorskip("anthropic")
+    import anthropic
+
     httpx_module = http_library_of("anthropic")
     transport = mp.make_transport(httpx_module, mp.anthropic_reply, seen)
     is_async = cls_name.startswith("Async")

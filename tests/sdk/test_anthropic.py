@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 
+import anthropic
 import pytest
 
 import tokenbudget
@@ -12,7 +13,6 @@ from tests.sdk import mock_providers as mp
 from tokenbudget.core.pricing import load_bundled_book
 from tokenbudget.core.usage import Usage
 
-anthropic = pytest.importorskip("anthropic")
 pytestmark = pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
 
 MESSAGES = [{"role": "user", "content": "What is the answer?"}]

@@ -6,6 +6,7 @@ import asyncio
 import gc
 from decimal import Decimal
 
+import openai
 import pydantic
 import pytest
 
@@ -13,8 +14,6 @@ import tokenbudget
 from tests.sdk import mock_providers as mp
 from tokenbudget.core.pricing import load_bundled_book
 from tokenbudget.core.usage import Usage
-
-openai = pytest.importorskip("openai")
 
 MESSAGES = [{"role": "user", "content": "What is the answer?"}]
 CHAT_CANONICAL = Usage(
