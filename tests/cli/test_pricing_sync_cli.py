@@ -116,3 +116,26 @@ def test_bad_usage(tb_env: dict[str, str]) -> None:
     assert bad.returncode == 2
     bad_since = run_tb(["pricing", "changes", "--since", "fortnight"], tb_env)
     assert bad_since.returncode == 2 and "Error:" in bad_since.stderr
+
+
+def test_sync_notify_tells_a_webhook_about_models_in_use(tb_env: dict[str, str], tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from tests.core.test_alerts_delivery import Receiver
+
+    receiver = Receiver().start()
+    try:
+        calls = tmp_path / "calls.jsonl"
+        now = datetime.now(timezone.utc).isoformat()
+        calls.write_text(json.dumps({"model": RAISED_MODEL, "input_tokens": 10, "occurred_at": now}) + "\n")
+        assert run_tb(["import", str(calls)], tb_env).returncode == 0
+        assert run_tb(["alerts", "add", "webhook", receiver.url, "--name", "ops"], tb_env).returncode == 0
+        raised = tmp_path / "raised.json"
+        raised.write_bytes(modified(helpers.raise_price))
+        out = run_tb(
+            ["pricing", "sync", "--source", str(raised), "--notify", "--format", "json"], tb_env
+        ).json()
+        assert out["notified"] == {"models": [RAISED_MODEL], "sent": ["ops"], "failed": []}
+        assert json.loads(receiver.requests[0]["body"])["changes"][0]["model"] == RAISED_MODEL
+    finally:
+        receiver.stop()

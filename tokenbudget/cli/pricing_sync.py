@@ -45,6 +45,11 @@ def sync(
     min_models: int = typer.Option(
         500, "--min-models", min=0, help="Refuse a table with fewer models (truncated or wrong file)."
     ),
+    notify: bool = typer.Option(
+        False,
+        "--notify",
+        help="Tell the alert channels about changed prices of models used in the last 30 days (opt-in).",
+    ),
     fmt: OutputFormat = format_option(),
 ) -> None:
     """Fetch LiteLLM's price table, compare it with the one in force and store it as a new price version.
@@ -74,14 +79,26 @@ def sync(
         except TokenBudgetError as exc:
             raise type(exc)(f"{exc}; the prices in force are unchanged") from None
     cli.forget_book()
+    notice = None
+    if notify and result.stored:
+        from tokenbudget.core.alerts.price_notice import notify_price_changes
+
+        notice = notify_price_changes(store, result)
     if quiet and not result.changed:
         return
     if fmt is OutputFormat.json:
         from tokenbudget.cli.output import print_json
 
-        print_json(result.to_json())
+        print_json({**result.to_json(), **({"notified": notice.to_json()} if notice is not None else {})})
         return
     _render_sync(result)
+    if notice is not None and (notice.sent or notice.failed):
+        from tokenbudget.cli.output import console
+
+        console().print(
+            f"Told {len(notice.sent)} channel(s) about {len(notice.models)} changed model(s) in use"
+            + (f"; [red]{len(notice.failed)} channel(s) failed[/]" if notice.failed else "")
+        )
 
 
 class _DownloadProgress:

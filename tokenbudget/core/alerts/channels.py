@@ -127,6 +127,8 @@ def verify_signature(
 
 def slack_message(payload: dict[str, Any]) -> dict[str, Any]:
     """A readable Slack message: a one-line `text` (notifications) and a section with the figures."""
+    if payload.get("kind") == "price_change":
+        return _slack_price_change(payload)
     budget = payload.get("budget", {})
     icon = {"threshold": ":rotating_light:" if payload.get("threshold_pct", 0) >= 100 else ":warning:"}.get(
         payload.get("kind", ""), ":crystal_ball:"
@@ -146,6 +148,23 @@ def slack_message(payload: dict[str, Any]) -> dict[str, Any]:
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": text}},
             {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
+        ],
+    }
+
+
+def _slack_price_change(payload: dict[str, Any]) -> dict[str, Any]:
+    text = f":label: {payload.get('message', 'Prices changed')}"
+    lines = [
+        f"*{c['model']}* {c['field']}: {c['old'] or '-'} → {c['new'] or '-'} USD/token"
+        + (f" ({c['percent']}%)" if c.get("percent") else "")
+        for c in payload.get("changes", [])[:20]
+    ]
+    lines += [f"*{model}* removed from the price table" for model in payload.get("removed_models", [])[:20]]
+    return {
+        "text": text,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines) or "-"}},
         ],
     }
 

@@ -42,6 +42,7 @@ class SyncPricingIn(BaseModel):
     )
     dry_run: bool = False
     timeout: float = Field(30.0, gt=0, le=300)
+    notify: bool = Field(False, description="tell the alert channels about changed prices of models in use")
 
 
 @router.post("/sync-pricing", summary="Run `tb pricing sync` on the server and return its summary")
@@ -55,4 +56,10 @@ async def sync_pricing(state: State, body: SyncPricingIn | None = None) -> dict[
         )
     )
     state.books.invalidate()
-    return result.to_json()
+    answer = result.to_json()
+    if params.notify and result.stored:
+        from tokenbudget.core.alerts.price_notice import notify_price_changes
+
+        notice = await run_in_threadpool(notify_price_changes, state.store, result)
+        answer["notified"] = notice.to_json()
+    return answer
