@@ -1,4 +1,4 @@
-"""Reading a JSON request body with a size limit that also holds after gzip decompression.
+"""Reading a request body with a size limit that also holds after gzip decompression (JSON ingest and OTLP).
 
 The raw body is read here rather than by FastAPI's model binding: a batch must be checked for size before it is
 parsed, and each event is validated on its own (one bad event is rejected alone, not the whole request).
@@ -17,7 +17,12 @@ def _too_large(limit: int) -> HTTPException:
     return HTTPException(413, f"request body is larger than {limit} bytes")
 
 
-async def read_json(request: Request, limit: int) -> Any:
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, at most `limit` bytes on the wire AND after gzip inflation.
+
+    413 past the limit, 400 for a malformed gzip stream, 415 for another Content-Encoding (HTTPException: each
+    endpoint answers it in its own format).
+    """
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
@@ -43,6 +48,12 @@ async def read_json(request: Request, limit: int) -> Any:
             raise HTTPException(400, "malformed gzip body: truncated")
     elif encoding not in ("", "identity"):
         raise HTTPException(415, f"unsupported Content-Encoding {encoding!r}: use gzip or none")
+    return body
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The body (read_body's limits and errors) parsed as JSON; 400 if empty or not JSON."""
+    body = await read_body(request, limit)
     if not body:
         raise HTTPException(400, "malformed JSON: empty body")
     try:

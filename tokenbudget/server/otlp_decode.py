@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import zlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -35,37 +34,6 @@ def media_type(request: Request) -> str:
     if declared == JSON:
         return JSON
     raise HTTPException(415, f"unsupported Content-Type {declared!r}: use {PROTOBUF} or {JSON}")
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, at most `limit` bytes on the wire AND after gzip inflation (413 past it)."""
-    too_large = HTTPException(413, f"request body is larger than {limit} bytes")
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    body = b"".join(chunks)
-    encoding = request.headers.get("content-encoding", "").strip().lower()
-    if encoding == "gzip":
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            # max_length bounds the output: a small "zip bomb" never inflates past the limit in memory.
-            body = inflater.decompress(body, limit + 1)
-        except zlib.error as exc:
-            raise HTTPException(400, f"malformed gzip body: {exc}") from None
-        if len(body) > limit or inflater.unconsumed_tail:
-            raise too_large
-        if not inflater.eof:
-            raise HTTPException(400, "malformed gzip body: truncated")
-    elif encoding not in ("", "identity"):
-        raise HTTPException(415, f"unsupported Content-Encoding {encoding!r}: use gzip or none")
-    return body
 
 
 def decode(body: bytes, media: str) -> list[OtelSpan]:

@@ -1,7 +1,8 @@
 """POST /v1/traces: OTLP/HTTP trace export (protobuf or JSON) -> costed events (docs/otlp.md).
 
-Decoding lives in server/otlp_decode.py, the span -> event rules in core/otel_mapping.py; the events then take the
-same path as /v1/events/batch (routers/ingest.py: validate, stamp the key's project, price, ONE insert_events).
+Body reading (size limits, gzip) lives in server/body.py (shared with /v1/events/batch), decoding in
+server/otlp_decode.py, the span -> event rules in core/otel_mapping.py; the events then take the same path as
+/v1/events/batch (routers/ingest.py: validate, stamp the key's project, price, ONE insert_events).
 GenAI spans without usable usage are counted in `partialSuccess.rejectedSpans` (200: a retry cannot fix them);
 other spans are ignored. The event id comes from trace id + span id, so an exporter's retry never counts twice.
 """
@@ -17,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from tokenbudget.core.errors import TokenBudgetError
 from tokenbudget.core.keys import KeyIdentity
 from tokenbudget.core.otel_mapping import OtelSpan, map_span
+from tokenbudget.server.body import read_body
 from tokenbudget.server.deps import Caller, State
 from tokenbudget.server.otlp_decode import (
     JSON,
@@ -26,7 +28,6 @@ from tokenbudget.server.otlp_decode import (
     encode_response,
     encode_status,
     media_type,
-    read_body,
 )
 from tokenbudget.server.routers.ingest import ingest
 from tokenbudget.server.state import ServerState
