@@ -86,6 +86,33 @@ def test_budgets_are_scoped_to_the_callers_projects(server: LiveServer, tenants)
         assert anonymous.get("/api/budgets").status_code == 401
 
 
+def test_all_budget_statuses_of_the_callers_projects(server: LiveServer, tenants) -> None:
+    from tokenbudget.core.budgets import all_statuses
+
+    ana, bob = tenants
+    with server.client(ana) as client:
+        for name, limit in (("ana-a", "0.01"), ("ana-b", "100")):
+            assert client.post("/api/budgets", json={"name": name, "limit_usd": limit}).status_code == 201
+        statuses = client.get("/api/budgets/status")  # not taken by /{budget_id}
+    with server.client(bob) as client:
+        assert client.post("/api/budgets", json={"name": "bob", "limit_usd": 1}).status_code == 201
+        assert [b["name"] for b in client.get("/api/budgets/status").json()["budgets"]] == ["bob"]
+    assert statuses.status_code == 200, statuses.text
+    got = statuses.json()["budgets"]
+    assert [b["name"] for b in got] == ["ana-a", "ana-b"]
+    local = {s.budget.name: s.as_json() for s in all_statuses(server.store, projects=("ana-web",))}
+    for status in got:
+        expected = local[status["name"]]
+        assert set(status) == set(expected)
+        moving = ("forecast_usd", "forecast_percent", "burn_rate_usd_per_day", "run_out_at")
+        assert {k: v for k, v in status.items() if k not in moving} == {
+            k: v for k, v in expected.items() if k not in moving
+        }
+    assert Decimal(got[0]["spent_usd"]) > 0 and got[0]["state"] in ("over", "at_risk", "warning")
+    with server.client() as anonymous:
+        assert anonymous.get("/api/budgets/status").status_code == 401
+
+
 def test_alert_channels_and_history(server: LiveServer, tenants, receiver) -> None:
     ana, bob = tenants
     with server.client(ana) as client:

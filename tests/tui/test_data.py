@@ -146,10 +146,58 @@ def test_remote_source_equals_tb_report_json(store_settings: Any, event_factory:
         local = build_report(server.store, parse_period("30d", now=now), EventFilter(projects=("web",)))
         assert snap.totals == local.totals and snap.by_model == local.rows and local.totals.requests == 30
         assert report_to_json(local)["totals"]["cost_usd"] == f"{snap.totals.cost_usd:.9f}"
-        assert snap.budgets is None and snap.tail is None  # no server endpoint for these yet
         hourly = source.fetch(DashboardQuery(period="7d"), now)
         assert sum((p.cost_usd for p in hourly.chart), Decimal(0)) == hourly.totals.cost_usd
     finally:
         server.stop()
     with pytest.raises(SourceUnavailable, match="cannot reach"):
         source.fetch(DashboardQuery(period="30d"), datetime.now(timezone.utc))
+
+
+def _without_forecast(gauges: list[Any]) -> list[Any]:
+    from dataclasses import replace
+
+    return [replace(g, forecast_usd=None, forecast_percent=None) for g in gauges]
+
+
+def test_remote_budgets_and_tail_equal_the_local_source(store_settings: Any, event_factory: Any) -> None:
+    """/api/budgets/status and /api/events/latest give the gauges and tail LocalSource builds, in the key's scope."""
+    from tests.server.conftest import start_server
+    from tokenbudget.core.budgets import Budget
+    from tokenbudget.tui.remote_source import RemoteSource
+
+    server = start_server(store_settings)
+    try:
+        store = server.store
+        store.insert_events(_spread(event_factory))
+        key = server.key("tui@example.com", project="web")
+        for budget in (
+            Budget("web-month", "global", None, "monthly", Decimal("0.01"), project="web"),
+            Budget("web-search", "feature", "search", "monthly", Decimal("500"), project="web"),
+            Budget("web-week", "global", None, "weekly", Decimal("25"), project="web"),
+        ):
+            store.save_budget(budget)
+        source = RemoteSource(server.url, key)
+        local_source = LocalSource(store=store)
+        now = datetime.now(timezone.utc)
+        for query in (DashboardQuery(period="30d"), DashboardQuery(period="7d", feature="search")):
+            remote = source.fetch(query, now)
+            # The key sees project web only: locally that is the project filter.
+            local = local_source.fetch(query.with_filters(project="web"), datetime.now(timezone.utc))
+            assert remote.tail == local.tail and remote.tail
+            assert {e.project for e in remote.tail} == {"web"}
+            assert remote.budgets is not None and local.budgets is not None
+            # The forecast moves with the clock (each side reads its own 'now'); everything else is exact.
+            assert _without_forecast(remote.budgets) == _without_forecast(local.budgets)
+            for r, lo in zip(remote.budgets, local.budgets, strict=True):
+                assert abs(r.forecast_usd - lo.forecast_usd) <= lo.forecast_usd * Decimal("0.001")
+            assert [g.name for g in remote.budgets] == ["web-month", "web-search", "web-week"]
+        assert {g.name: g.state for g in remote.budgets}["web-month"] == "over"
+        assert len(RemoteSource(server.url, key, tail_size=7).fetch(DashboardQuery(), now).tail) == 7
+        # A budget of another project, and that project's calls, stay out of the key's view.
+        store.save_budget(Budget("batch-month", "global", None, "monthly", Decimal("5"), project="batch"))
+        assert "batch-month" in {g.name for g in local_source.fetch(DashboardQuery(), now).budgets}
+        remote = source.fetch(DashboardQuery(project="batch"), now)
+        assert remote.tail == [] and "batch-month" not in {g.name for g in remote.budgets}
+    finally:
+        server.stop()

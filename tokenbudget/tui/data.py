@@ -102,9 +102,8 @@ class Snapshot:
     by_feature: list[BreakdownRow]
     granularity: str
     chart: list[ChartPoint]
-    # None: this source cannot provide them (e.g. a server without the endpoint), as opposed to "there are none".
-    budgets: list[BudgetGauge] | None
-    tail: list[TailEvent] | None
+    budgets: list[BudgetGauge]
+    tail: list[TailEvent]
     fetched_at: datetime
     query_ms: float = 0.0
     notes: tuple[str, ...] = field(default=())

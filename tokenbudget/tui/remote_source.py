@@ -1,8 +1,9 @@
 """`RemoteSource`: the dashboard's numbers from a `tb serve` (`tb tui --remote URL --api-key K`).
 
-Per refresh: GET /api/analytics/report (exactly `tb report --format json`, by model), /api/analytics/breakdown
-by feature and /api/analytics/timeseries (hourly or daily). The server has no budget-status or newest-events
-endpoint yet, so those panels say "not available from the server" instead of showing nothing.
+Per refresh: GET /api/analytics/report (exactly `tb report --format json`, by model and by feature),
+/api/analytics/timeseries (hourly periods), /api/budgets/status (the gauges) and /api/events/latest (the live
+tail). The server adds the key's project scope to each, and the objects built here equal LocalSource's for the
+same store and scope.
 """
 
 from __future__ import annotations
@@ -11,17 +12,32 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tokenbudget.tui.data import ChartPoint, DashboardQuery, Snapshot, SourceUnavailable, hour_points
+from tokenbudget.tui.data import (
+    TAIL_SIZE,
+    BudgetGauge,
+    ChartPoint,
+    DashboardQuery,
+    Snapshot,
+    SourceUnavailable,
+    TailEvent,
+    hour_points,
+)
 
 if TYPE_CHECKING:
     import httpx
 
 TIMEOUT_S = 5.0
-REMOTE_NOTES = ("budgets and the live tail need a server endpoint that does not exist yet",)
 
 
 class RemoteSource:
-    def __init__(self, url: str, api_key: str | None, *, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        api_key: str | None,
+        *,
+        client: httpx.Client | None = None,
+        tail_size: int = TAIL_SIZE,
+    ) -> None:
         import httpx
 
         if not api_key:
@@ -29,6 +45,7 @@ class RemoteSource:
         self.url = url.rstrip("/")
         self._client = client or httpx.Client(timeout=TIMEOUT_S)
         self._headers = {"Authorization": f"Bearer {api_key}"}
+        self._tail_size = tail_size
 
     @property
     def description(self) -> str:
@@ -82,9 +99,46 @@ class RemoteSource:
             by_feature=features.rows,
             granularity=query.granularity,
             chart=chart,
-            budgets=None,
-            tail=None,
+            # Every budget of the key's projects, whatever the filters (as LocalSource: each has its own scope).
+            budgets=[budget_gauge(b) for b in self._get("/api/budgets/status", {})["budgets"]],
+            tail=[
+                tail_event(e)
+                for e in self._get(
+                    "/api/events/latest", {"limit": self._tail_size, **query.active_filters()}
+                )["events"]
+            ],
             fetched_at=now,
             query_ms=(time.perf_counter() - started) * 1000,
-            notes=REMOTE_NOTES,
         )
+
+
+def budget_gauge(data: dict[str, Any]) -> BudgetGauge:
+    """One `BudgetStatus.as_json()` object as the gauge LocalSource builds from the BudgetStatus itself."""
+    return BudgetGauge(
+        name=data["name"],
+        scope=data["scope"],
+        period=data["period"],
+        spent_usd=Decimal(data["spent_usd"]),
+        limit_usd=Decimal(data["limit_usd"]),
+        percent=Decimal(data["percent"]),
+        forecast_usd=Decimal(data["forecast_usd"]),
+        forecast_percent=Decimal(data["forecast_percent"]),
+        state=data["state"],
+    )
+
+
+def tail_event(data: dict[str, Any]) -> TailEvent:
+    """One /api/events/latest object as the tail row LocalSource builds from the stored Event."""
+    cost = data["cost_usd"]
+    return TailEvent(
+        occurred_at=datetime.fromisoformat(data["occurred_at"]),
+        model=data["model"],
+        feature=data["feature"],
+        user_id=data["user_id"],
+        project=data["project"],
+        tokens=data["input_tokens"] + data["output_tokens"],
+        cost_usd=None if cost is None else Decimal(cost),
+        cost_status=data["cost_status"],
+        status=data["status"],
+        latency_ms=data["latency_ms"],
+    )

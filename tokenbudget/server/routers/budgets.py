@@ -107,6 +107,19 @@ async def create_budget(body: BudgetIn, state: State, identity: Caller) -> dict[
     return await run_in_threadpool(work)
 
 
+@router.get("/status")
+async def all_budget_statuses(state: State, identity: Caller) -> dict[str, Any]:
+    """Every budget of the caller's projects with its status (declared before /{budget_id}, which would take it)."""
+
+    def work() -> dict[str, Any]:
+        found = core.all_statuses(
+            state.store, default_timezone=state.settings.timezone, projects=identity.projects
+        )
+        return {"budgets": [status.as_json() for status in found]}
+
+    return await run_in_threadpool(work)
+
+
 @router.get("/{budget_id}")
 async def get_budget(budget_id: int, state: State, identity: Caller) -> dict[str, Any]:
     return (await run_in_threadpool(visible, state, identity, budget_id)).as_json()

@@ -32,13 +32,13 @@ def gauge_line(gauge: BudgetGauge, width: int) -> Content:
 
 
 class BudgetGauges(Static):
-    """Budgets in force for the current scope; `None` means the source cannot tell (remote mode)."""
+    """Budgets in force for the current scope (local store or `tb serve`)."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__("…", **kwargs)  # type: ignore[arg-type]
-        self._gauges: list[BudgetGauge] | None = []
+        self._gauges: list[BudgetGauge] = []
 
-    def show(self, gauges: list[BudgetGauge] | None) -> None:
+    def show(self, gauges: list[BudgetGauge]) -> None:
         self._gauges = gauges
         self._draw()
 
@@ -46,9 +46,6 @@ class BudgetGauges(Static):
         self._draw()
 
     def _draw(self) -> None:
-        if self._gauges is None:
-            self.update(Content.from_markup("[$text-muted]budgets: not available from the server yet[/]"))
-            return
         if not self._gauges:
             self.update(
                 Content.from_markup(

@@ -92,7 +92,7 @@ class LiveTail(DataTable[Content | str]):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
-        self.events: list[TailEvent] | None = []
+        self.events: list[TailEvent] = []
         self._widths: tuple[int, int] = (0, 0)
 
     FIXED: ClassVar[tuple[tuple[str, int], ...]] = (
@@ -117,15 +117,12 @@ class LiveTail(DataTable[Content | str]):
             self.add_column(name, width=width, key=name)
         self.show(self.events)
 
-    def show(self, events: list[TailEvent] | None) -> None:
+    def show(self, events: list[TailEvent]) -> None:
         self.events = events
         if not self.columns:
             return  # not laid out yet: on_resize draws them
         with self.app.batch_update():
             self.clear()
-            if events is None:
-                self.add_row(Content.styled("live tail: not available from the server yet", "$text-muted"))
-                return
             model_w, feature_w = self._widths
             for e in events:
                 model = ellipsize(e.model, model_w)
