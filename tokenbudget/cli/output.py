@@ -68,17 +68,12 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
 
 
 def usd(amount: Decimal | None, *, exact: bool = False) -> str:
-    """Money for people: cents when it is dollars, more digits when it is fractions of a cent."""
-    if amount is None:
-        return "unpriced"
-    if exact:
+    """Money for people (tokenbudget.core.humanize), or every digit with `exact`."""
+    from tokenbudget.core.humanize import usd as human_usd
+
+    if exact and amount is not None:
         return f"${format(amount, 'f')}"
-    magnitude = abs(amount)
-    if magnitude >= 1 or magnitude == 0:
-        return f"${amount:,.2f}"
-    if magnitude >= Decimal("0.01"):
-        return f"${amount:,.4f}"
-    return f"${amount:,.6f}"
+    return human_usd(amount)
 
 
 def per_million(rate: Decimal | None) -> str:
@@ -89,13 +84,9 @@ def per_million(rate: Decimal | None) -> str:
 
 
 def tokens(count: int) -> str:
-    if count >= 1_000_000_000:
-        return f"{count / 1e9:.2f}B"
-    if count >= 1_000_000:
-        return f"{count / 1e6:.2f}M"
-    if count >= 10_000:
-        return f"{count / 1e3:.1f}k"
-    return f"{count:,}"
+    from tokenbudget.core.humanize import tokens as human_tokens
+
+    return human_tokens(count)
 
 
 def progress(*, transient: bool = True) -> Progress:

@@ -5,27 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from tokenbudget.core.humanize import tokens, usd
 
-def usd(amount: Decimal | None) -> str:
-    """Cents when it is dollars, more digits for fractions of a cent; None is 'unpriced', never $0."""
-    if amount is None:
-        return "unpriced"
-    magnitude = abs(amount)
-    if magnitude >= 1 or magnitude == 0:
-        return f"${amount:,.2f}"
-    if magnitude >= Decimal("0.01"):
-        return f"${amount:,.4f}"
-    return f"${amount:,.6f}"
-
-
-def tokens(count: int) -> str:
-    if count >= 1_000_000_000:
-        return f"{count / 1e9:.2f}B"
-    if count >= 1_000_000:
-        return f"{count / 1e6:.2f}M"
-    if count >= 10_000:
-        return f"{count / 1e3:.1f}k"
-    return f"{count:,}"
+__all__ = ["tokens", "usd"]  # re-exported: the dashboard's widgets import them from here
 
 
 def change(current: Decimal, previous: Decimal) -> tuple[str, str]:

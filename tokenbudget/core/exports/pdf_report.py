@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 
 from tokenbudget.core.analytics import money
 from tokenbudget.core.exports import charts
+from tokenbudget.core.humanize import tokens, usd
 
 if TYPE_CHECKING:
     from tokenbudget.core.exports.report_data import ReportData
@@ -26,26 +27,6 @@ RED, AMBER, GREEN, ACCENT = "#b91c1c", "#b45309", "#047857", "#2563eb"
 STATE_COLOURS = {"over": RED, "at_risk": AMBER, "warning": AMBER, "ok": GREEN}
 FONT, BOLD = "TBSans", "TBSans-Bold"
 DASH = "\u2013"  # en dash
-
-
-def usd(amount: Decimal) -> str:
-    """Money for people: cents when it is dollars, more digits for fractions of a cent."""
-    magnitude = abs(amount)
-    if magnitude >= 1 or magnitude == 0:
-        return f"${amount:,.2f}"
-    if magnitude >= Decimal("0.01"):
-        return f"${amount:,.4f}"
-    return f"${amount:,.6f}"
-
-
-def count(n: int) -> str:
-    if n >= 1_000_000_000:
-        return f"{n / 1e9:.2f}B"
-    if n >= 1_000_000:
-        return f"{n / 1e6:.2f}M"
-    if n >= 10_000:
-        return f"{n / 1e3:.1f}k"
-    return f"{n:,}"
 
 
 def _register_fonts() -> None:
@@ -148,8 +129,8 @@ def _breakdown(rows: list[Any], total: Decimal, label: str, styles: dict[str, An
             usd(r.cost_usd),
             f"{r.cost_usd / total * 100:.1f}%" if total else DASH,
             f"{r.requests:,}",
-            count(r.input_tokens),
-            count(r.output_tokens),
+            tokens(r.input_tokens),
+            tokens(r.output_tokens),
             f"{r.unpriced_requests:,}" if r.unpriced_requests else "",
         ]
         for r in rows
@@ -323,9 +304,9 @@ def build_pdf(data: ReportData) -> bytes:
         _kpis(data, styles, width),
         Spacer(1, 6),
         Paragraph(
-            f"Tokens: input {count(t.input_tokens)} (cache read {count(t.cache_read_input_tokens)}, "
-            f"cache write {count(t.cache_write_input_tokens)}) · output {count(t.output_tokens)} "
-            f"(reasoning {count(t.reasoning_tokens)})"
+            f"Tokens: input {tokens(t.input_tokens)} (cache read {tokens(t.cache_read_input_tokens)}, "
+            f"cache write {tokens(t.cache_write_input_tokens)}) · output {tokens(t.output_tokens)} "
+            f"(reasoning {tokens(t.reasoning_tokens)})"
             + (
                 f" · {t.client_reported_requests:,} call(s) priced by their client"
                 if t.client_reported_requests

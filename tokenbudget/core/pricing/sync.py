@@ -141,7 +141,7 @@ def _first_line(exc: Exception) -> str:
 
 
 def slim_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """The pricing-relevant part of an entry (same rule as scripts/build_price_snapshot.py)."""
+    """The pricing-relevant part of an entry (also what scripts/build_price_snapshot.py keeps in the bundled snapshot)."""
     out = {key: entry[key] for key in KEEP_FIELDS if key in entry}
     rates = {key: value for key, value in entry.items() if is_rate_key(key) and _is_number(value)}
     out.update(rates)
