@@ -41,7 +41,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "db": LazyCommand("tokenbudget.cli.db", "The store: where it is and its schema version."),
     "serve": LazyCommand(
         "tokenbudget.cli.serve",
-        "Serve POST /v1/events[/batch], /api/analytics/*, /api/projects, /healthz, /readyz (docs at /docs).",
+        "Run the HTTP server: ingest (events, OTLP traces), analytics, budgets, alerts, exports (docs at /docs).",
     ),
     "keys": LazyCommand(
         "tokenbudget.cli.keys", "API keys for `tb serve`: create (shown once), list, revoke."

@@ -22,7 +22,7 @@ def serve(
     ),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
 ) -> None:
-    """Serve POST /v1/events[/batch], /api/analytics/*, /api/projects, /healthz, /readyz (docs at /docs).
+    """Run the HTTP server: ingest (events, OTLP traces), analytics, budgets, alerts, exports (docs at /docs).
 
     Settings come from TOKENBUDGET_* variables: DATABASE_URL, ADMIN_KEY, ALLOWED_ORIGINS, REDIS_URL,
     RATE_LIMIT_PER_MINUTE, MAX_BODY_BYTES, MAX_BATCH_EVENTS, KEY_CACHE_TTL_S, ANALYTICS_CACHE_TTL_S.
