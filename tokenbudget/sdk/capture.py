@@ -138,15 +138,19 @@ def _is_stream(obj: Any) -> bool:
     return hasattr(type(obj), "__stream__") and hasattr(obj, "response")
 
 
+def _shown(observer: StreamObserver, item: Any) -> bool:
+    """Feed one item to the observer; whether the caller sees it (an observer failure never hides an item)."""
+    try:
+        return observer.observe(item)
+    except Exception:
+        warn_once("observe", "tokenbudget: reading a stream item failed", exc_info=True)
+        return True
+
+
 def _watch_sync(source: Iterator[Any], observer: StreamObserver, call: Call, headers: Any) -> Iterator[Any]:
     try:
         for item in source:
-            try:
-                show = observer.observe(item)
-            except Exception:
-                warn_once("observe", "tokenbudget: reading a stream item failed", exc_info=True)
-                show = True
-            if show:
+            if _shown(observer, item):
                 yield item
     except GeneratorExit:
         call.stream_ended(observer, headers, None)
@@ -162,12 +166,7 @@ async def _watch_async(
 ) -> AsyncIterator[Any]:
     try:
         async for item in source:
-            try:
-                show = observer.observe(item)
-            except Exception:
-                warn_once("observe", "tokenbudget: reading a stream item failed", exc_info=True)
-                show = True
-            if show:
+            if _shown(observer, item):
                 yield item
     except GeneratorExit:
         call.stream_ended(observer, headers, None)

@@ -218,47 +218,30 @@ def record(
     """Record one call to any provider. Token counts follow DESIGN.md (inclusive totals). Returns the event id.
 
     Never raises and never blocks: the event is validated, priced and stored (or sent) on the worker thread; an
-    invalid one is dropped there with a warning. Kept lean: this is the hot path of apps that record a lot.
+    invalid one is dropped there with a warning.
     """
     try:
-        item: dict[str, Any] = {
-            "event_id": event_id or f"{_id_prefix}{next(_id_counter):016x}",
-            "occurred_at": time.time() if occurred_at is None else occurred_at,
-            "model": model,
-            "input_tokens": input_tokens,
-            "output_tokens": output_tokens,
-        }
-        if provider:
-            item["provider"] = provider
-        if cache_read_input_tokens:
-            item["cache_read_input_tokens"] = cache_read_input_tokens
-        if cache_write_input_tokens:
-            item["cache_write_input_tokens"] = cache_write_input_tokens
-        if cache_write_1h_input_tokens:
-            item["cache_write_1h_input_tokens"] = cache_write_1h_input_tokens
-        if reasoning_tokens:
-            item["reasoning_tokens"] = reasoning_tokens
-        if service_tier:
-            item["service_tier"] = service_tier
-        if latency_ms is not None:
-            item["latency_ms"] = latency_ms
-        if status != "ok":
-            item["status"] = status
-        if request_id:
-            item["request_id"] = request_id
-        if cost_usd is not None:
-            item["cost_usd"] = cost_usd
-        context = _current.get()
-        if context or tags:
-            _apply_tags(item, context, tags)
-        if project is not None:
-            item["project"] = str(project)
-        if feature is not None:
-            item["feature"] = str(feature)
-        if user_id is not None:
-            item["user_id"] = str(user_id)
-        if env is not None:
-            item["env"] = str(env)
+        item = build_item(
+            model,
+            provider,
+            {
+                "input_tokens": input_tokens,
+                "output_tokens": output_tokens,
+                "cache_read_input_tokens": cache_read_input_tokens,
+                "cache_write_input_tokens": cache_write_input_tokens,
+                "cache_write_1h_input_tokens": cache_write_1h_input_tokens,
+                "reasoning_tokens": reasoning_tokens,
+            },
+            occurred_at=occurred_at,
+            latency_ms=latency_ms,
+            status=status,
+            request_id=request_id,
+            service_tier=service_tier,
+            extra_tags=tags,
+            fields={"project": project, "feature": feature, "user_id": user_id, "env": env},
+            event_id=event_id,
+            cost_usd=cost_usd,
+        )
         worker = _worker or _get_worker()
         if worker is not None:
             worker.emit(item)
