@@ -15,9 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from tokenbudget.core.alerts.channels import Channel, ChannelError
-from tokenbudget.core.errors import NotFoundError
-from tokenbudget.core.store.budgets_repo import dialect_insert
 from tokenbudget.core.store.schema import alert_channels, alert_deliveries, alerts, budgets
+from tokenbudget.core.store.sql import dialect_insert, row_by_ref, rows_in_projects
 
 ERROR_MAX = 1000
 
@@ -64,20 +63,12 @@ def add_channel(engine: sa.Engine, channel: Channel, now: datetime) -> Channel:
 
 
 def list_channels(engine: sa.Engine, *, projects: tuple[str, ...] | None = None) -> list[Channel]:
-    query = sa.select(alert_channels).order_by(alert_channels.c.name)
-    if projects is not None:
-        query = query.where(alert_channels.c.project.in_(projects))
-    with engine.connect() as conn:
-        return [_channel(row) for row in conn.execute(query)]
+    rows = rows_in_projects(engine, alert_channels, projects=projects, order_by=alert_channels.c.name)
+    return [_channel(row) for row in rows]
 
 
 def get_channel(engine: sa.Engine, ref: str | int) -> Channel:
-    column = alert_channels.c.id if isinstance(ref, int) else alert_channels.c.name
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(alert_channels).where(column == ref)).first()
-    if row is None:
-        raise NotFoundError(f"no alert channel {'#' if isinstance(ref, int) else 'named '}{ref!r}")
-    return _channel(row)
+    return _channel(row_by_ref(engine, alert_channels, ref, "alert channel"))
 
 
 def delete_channel(engine: sa.Engine, ref: str | int) -> Channel:

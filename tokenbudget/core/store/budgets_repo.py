@@ -7,19 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tokenbudget.core.budgets import Budget
-from tokenbudget.core.errors import NotFoundError
 from tokenbudget.core.store.schema import budgets
+from tokenbudget.core.store.sql import dialect_insert, row_by_ref, rows_in_projects
 
 NANOS = Decimal(1_000_000_000)
-
-
-def dialect_insert(engine_or_conn: sa.Engine | sa.Connection, table: sa.Table) -> Any:
-    """INSERT that knows ON CONFLICT: both dialects spell it the same way in SQLAlchemy."""
-    module = postgresql if engine_or_conn.dialect.name == "postgresql" else sqlite
-    return module.insert(table)
 
 
 def _budget(row: sa.Row[Any]) -> Budget:
@@ -63,20 +56,13 @@ def save_budget(engine: sa.Engine, budget: Budget) -> tuple[Budget, bool]:
 
 def list_budgets(engine: sa.Engine, *, projects: tuple[str, ...] | None = None) -> list[Budget]:
     """Every budget, by name; `projects` restricts to budgets confined to one of those projects (API scope)."""
-    query = sa.select(budgets).order_by(budgets.c.name)
-    if projects is not None:
-        query = query.where(budgets.c.project.in_(projects))
-    with engine.connect() as conn:
-        return [_budget(row) for row in conn.execute(query)]
+    return [
+        _budget(row) for row in rows_in_projects(engine, budgets, projects=projects, order_by=budgets.c.name)
+    ]
 
 
 def get_budget(engine: sa.Engine, ref: str | int) -> Budget:
-    column = budgets.c.id if isinstance(ref, int) else budgets.c.name
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(budgets).where(column == ref)).first()
-    if row is None:
-        raise NotFoundError(f"no budget {'#' if isinstance(ref, int) else 'named '}{ref!r}")
-    return _budget(row)
+    return _budget(row_by_ref(engine, budgets, ref, "budget"))
 
 
 def delete_budget(engine: sa.Engine, ref: str | int) -> Budget:

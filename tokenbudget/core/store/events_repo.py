@@ -11,12 +11,13 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from tokenbudget.core.events import Event
 from tokenbudget.core.store import rollups
 from tokenbudget.core.store.filtering import event_conditions
 from tokenbudget.core.store.schema import events
+from tokenbudget.core.store.sql import dialect_insert
 from tokenbudget.core.usage import Usage
 
 if TYPE_CHECKING:
@@ -109,11 +110,14 @@ def _transaction(engine: sa.Engine, work: Callable[[sa.Connection], T], attempts
     raise AssertionError("unreachable")
 
 
-def _insert_statement(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+def _insert_statement(engine: sa.Engine) -> Any:
     # RETURNING the rows actually written: the one count both drivers report reliably for a batch, and the
     # ids whose sums go into the rollup.
-    return insert(events).on_conflict_do_nothing(index_elements=["event_id"]).returning(events.c.id)
+    return (
+        dialect_insert(engine, events)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(events.c.id)
+    )
 
 
 def _pg_insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
@@ -147,7 +151,7 @@ def _pg_insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
 
 
 def insert_events(engine: sa.Engine, items: Iterable[Event], batch_size: int) -> InsertResult:
-    stmt = _insert_statement(engine.dialect.name)
+    stmt = _insert_statement(engine)
     pg = engine.dialect.name == "postgresql"
     inserted = duplicates = 0
     batch: dict[str, Event] = {}

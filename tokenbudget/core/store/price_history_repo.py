@@ -11,12 +11,11 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tokenbudget.core.store.schema import events, metadata, price_changes, price_versions
+from tokenbudget.core.store.sql import dialect_insert
 from tokenbudget.core.store.types import UTCDateTime, big_pk
 
 # Created by migration 0003_price_tables.
@@ -67,10 +66,6 @@ class PriceChangeRecord:
         if self.new is None:
             return "removed"
         return "changed"
-
-
-def _insert(dialect: str) -> Any:
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def _clip(text: str, limit: int) -> str:
@@ -125,7 +120,6 @@ def save_table(
     Returns the number of change records written. Nothing is written if any statement fails.
     """
     now = datetime.now(timezone.utc)
-    insert = _insert(engine.dialect.name)
     rows = [
         {
             "model": _clip(c.model, 200),
@@ -139,7 +133,7 @@ def save_table(
     ]
     with engine.begin() as conn:
         conn.execute(
-            insert(price_versions)
+            dialect_insert(engine, price_versions)
             .values(
                 version=version,
                 source=_clip(source, _VERSION_SOURCE_MAX),
@@ -149,7 +143,7 @@ def save_table(
             )
             .on_conflict_do_nothing(index_elements=["version"])
         )
-        table = insert(price_tables).values(
+        table = dialect_insert(engine, price_tables).values(
             version=version,
             source=_clip(source, _SOURCE_MAX),
             content_hash=content_hash,

@@ -12,18 +12,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tokenbudget.core.store.schema import price_overrides, price_versions
+from tokenbudget.core.store.sql import dialect_insert
 
 if TYPE_CHECKING:
     from tokenbudget.core.pricing import CustomPrice
 
 _RATES = ("input_per_token", "output_per_token", "cache_read_per_token", "cache_write_per_token")
-
-
-def _insert(dialect: str) -> Any:
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def _text(rate: Decimal | None) -> str | None:
@@ -60,7 +56,7 @@ def set_custom_price(engine: sa.Engine, price: CustomPrice) -> CustomPrice:
     model = price.model.strip().lower()
     values: dict[str, Any] = {name: _text(getattr(price, name)) for name in _RATES}
     values.update(model=model, provider=price.provider, updated_at=now)
-    stmt = _insert(engine.dialect.name)(price_overrides).values(**values, created_at=now)
+    stmt = dialect_insert(engine, price_overrides).values(**values, created_at=now)
     stmt = stmt.on_conflict_do_update(index_elements=["model"], set_=values)
     with engine.begin() as conn:
         conn.execute(stmt)
@@ -79,7 +75,7 @@ def register_price_version(
     engine: sa.Engine, version: str, *, source: str, content_hash: str, model_count: int
 ) -> None:
     stmt = (
-        _insert(engine.dialect.name)(price_versions)
+        dialect_insert(engine, price_versions)
         .values(
             version=version,
             source=source,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tokenbudget.core.store.schema import ROLLUP_KEYS, ROLLUP_SUMS, event_rollups, events
+from tokenbudget.core.store.sql import dialect_insert
 
 # Optional key columns: NULL in events, '' in the rollup (so that the UNIQUE key matches on upsert).
 _OPTIONAL = ("provider", "price_key", "feature", "env")
@@ -51,8 +51,9 @@ def _grouped_events(dialect: str, where: sa.ColumnElement[bool], sign: int) -> s
 def add(conn: sa.Connection, where: sa.ColumnElement[bool], sign: int = 1) -> None:
     """Add (sign=+1) or subtract (sign=-1) the events matching `where` to/from the rollup."""
     dialect = conn.dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(event_rollups)
-    stmt = insert.from_select([*ROLLUP_KEYS, *ROLLUP_SUMS], _grouped_events(dialect, where, sign))
+    stmt = dialect_insert(conn, event_rollups).from_select(
+        [*ROLLUP_KEYS, *ROLLUP_SUMS], _grouped_events(dialect, where, sign)
+    )
     stmt = stmt.on_conflict_do_update(
         index_elements=list(ROLLUP_KEYS),
         set_={name: event_rollups.c[name] + stmt.excluded[name] for name in ROLLUP_SUMS},
