@@ -118,23 +118,26 @@ def start_server(db_url: str, home: str) -> tuple[subprocess.Popen, str]:
     raise SystemExit("server did not start")
 
 
-def post_all(base: str, key: str, bodies: list[bytes], clients: int) -> float:
+def post_all(base: str, key: str, path: str, bodies: list[bytes], clients: int) -> float:
+    """Post every body from `clients` threads; seconds of wall time. Any failure or rejection aborts."""
     queue = list(reversed(bodies))
     lock = threading.Lock()
     errors: list[str] = []
+    otlp = path == "/v1/traces"
+    headers = {"Content-Type": "application/x-protobuf" if otlp else "application/json"}
 
     def worker() -> None:
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
             while True:
                 with lock:
                     if not queue:
                         return
                     body = queue.pop()
-                r = client.post(
-                    "/v1/events/batch", content=body, headers={"Content-Type": "application/json"}
-                )
-                if r.status_code != 202 or r.json()["rejected"]:
-                    errors.append(r.text[:200])
+                r = client.post(path, content=body, headers=headers)
+                # OTLP full success: 200 with an empty ExportTraceServiceResponse (no partialSuccess).
+                ok = r.content == b"" if otlp else r.json()["rejected"] == []
+                if r.status_code != (200 if otlp else 202) or not ok:
+                    errors.append(f"{r.status_code} {r.content[:200]!r}")
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]
     start = time.perf_counter()
@@ -144,7 +147,7 @@ def post_all(base: str, key: str, bodies: list[bytes], clients: int) -> float:
         t.join()
     elapsed = time.perf_counter() - start
     if errors:
-        raise SystemExit(f"{len(errors)} failed batches, e.g. {errors[0]}")
+        raise SystemExit(f"{path}: {len(errors)} failed requests, e.g. {errors[0]}")
     return elapsed
 
 
@@ -204,7 +207,7 @@ def main() -> None:
             warm = make_events(args.batch, "warm")
             with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as client:
                 client.post("/v1/events/batch", json={"events": warm})  # price book loaded, key cached
-            elapsed = post_all(base, key, bodies, args.clients)
+            elapsed = post_all(base, key, "/v1/events/batch", bodies, args.clients)
         finally:
             proc.terminate()
             proc.wait(timeout=20)

@@ -18,18 +18,14 @@ import json
 import shutil
 import sys
 import tempfile
-import threading
-import time
 import uuid
 from datetime import datetime
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_ingest import drop_schema, make_events, schema_url, start_server
+from bench_ingest import drop_schema, make_events, post_all, schema_url, start_server
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
@@ -38,7 +34,6 @@ from tokenbudget.core.settings import Settings
 from tokenbudget.core.store import open_store
 
 TAGS = {"service": "bench", "operation": "chat"}  # what the OTLP spans' resource/operation turn into
-PROTOBUF = "application/x-protobuf"
 
 
 def json_events(n: int, run: str) -> list[dict]:
@@ -84,39 +79,6 @@ def otlp_body(events: list[dict]) -> bytes:
         }
         span.attributes.extend(_kv(k, v) for k, v in attributes.items() if v is not None)
     return request.SerializeToString()
-
-
-def post_all(base: str, key: str, path: str, bodies: list[bytes], clients: int) -> float:
-    """Post every body from `clients` threads; seconds of wall time. Any failure or rejection aborts."""
-    queue = list(reversed(bodies))
-    lock = threading.Lock()
-    errors: list[str] = []
-    otlp = path == "/v1/traces"
-    headers = {"Content-Type": PROTOBUF if otlp else "application/json"}
-
-    def worker() -> None:
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
-            while True:
-                with lock:
-                    if not queue:
-                        return
-                    body = queue.pop()
-                r = client.post(path, content=body, headers=headers)
-                # OTLP full success: 200 with an empty ExportTraceServiceResponse (no partialSuccess).
-                ok = r.content == b"" if otlp else r.json()["rejected"] == []
-                if r.status_code != (200 if otlp else 202) or not ok:
-                    errors.append(f"{r.status_code} {r.content[:200]!r}")
-
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise SystemExit(f"{path}: {len(errors)} failed requests, e.g. {errors[0]}")
-    return elapsed
 
 
 def main() -> None:
