@@ -180,6 +180,6 @@ def test_summary_is_the_report_breakdown(store: Any, event_factory: Any) -> None
 
 
 def test_summary_header_is_the_report_csv_header() -> None:
-    from tokenbudget.cli.report import CSV_COLUMNS
+    from tokenbudget.core.analytics import BREAKDOWN_COLUMNS  # what `tb report --format csv` writes
 
-    assert tuple(CSV_COLUMNS) == SUMMARY_CSV_COLUMNS
+    assert tuple(BREAKDOWN_COLUMNS) == SUMMARY_CSV_COLUMNS

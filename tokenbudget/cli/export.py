@@ -13,24 +13,26 @@ import typer
 
 from tokenbudget.cli import context
 from tokenbudget.cli.base import new_typer
+from tokenbudget.cli.filters import (
+    EnvOption,
+    FeatureOption,
+    ModelOption,
+    PeriodOption,
+    ProjectOption,
+    ProviderOption,
+    UserOption,
+    event_filter,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tokenbudget.core.analytics import EventFilter
 
 app = new_typer(
     help="Export calls as CSV (every field, streamed) or a PDF cost report.", no_args_is_help=True
 )
 
-PERIOD_HELP = "today, yesterday, 7d, 30d, 90d (any Nd), mtd, ytd, all, or YYYY-MM-DD..YYYY-MM-DD."
 EXTRA_HINT = "the PDF report needs the export extra: pip install 'tokenbudget[export]'"
-
-
-def _filters(**values: str | None) -> EventFilter:
-    from tokenbudget.core.analytics import EventFilter
-
-    return EventFilter(**values)
 
 
 @contextmanager
@@ -59,13 +61,13 @@ def _destination(output: str | None, *, binary: bool) -> Iterator[IO[Any]]:
 @app.command("csv")
 def export_csv(
     ctx: typer.Context,
-    period: str = typer.Option("30d", "--period", "-p", help=PERIOD_HELP),
-    project: str | None = typer.Option(None, "--project", help="Only this project."),
-    feature: str | None = typer.Option(None, "--feature", help="Only this feature tag."),
-    model: str | None = typer.Option(None, "--model", help="Only this model (as reported or as priced)."),
-    provider: str | None = typer.Option(None, "--provider", help="Only this provider."),
-    user: str | None = typer.Option(None, "--user", help="Only this user_id."),
-    env: str | None = typer.Option(None, "--env", help="Only this environment tag."),
+    period: PeriodOption = "30d",
+    project: ProjectOption = None,
+    feature: FeatureOption = None,
+    model: ModelOption = None,
+    provider: ProviderOption = None,
+    user: UserOption = None,
+    env: EnvOption = None,
     summary: bool = typer.Option(
         False, "--summary", help="Export the breakdown (as `tb report --format csv`) instead of every call."
     ),
@@ -91,8 +93,8 @@ def export_csv(
     if by not in BREAKDOWN_DIMENSIONS:
         raise InvalidPeriodError(f"--by must be one of {', '.join(BREAKDOWN_DIMENSIONS)}, got {by!r}")
     the_period = parse_period(period)
-    filters = _filters(
-        project=project, feature=feature, model=model, provider=provider, user_id=user, env=env
+    filters = event_filter(
+        project=project, feature=feature, model=model, provider=provider, user=user, env=env
     )
     store = context.get(ctx).store()
     if summary:
@@ -120,13 +122,13 @@ def export_csv(
 @app.command("pdf")
 def export_pdf(
     ctx: typer.Context,
-    period: str = typer.Option("30d", "--period", "-p", help=PERIOD_HELP),
-    project: str | None = typer.Option(None, "--project", help="Only this project."),
-    feature: str | None = typer.Option(None, "--feature", help="Only this feature tag."),
-    model: str | None = typer.Option(None, "--model", help="Only this model (as reported or as priced)."),
-    provider: str | None = typer.Option(None, "--provider", help="Only this provider."),
-    user: str | None = typer.Option(None, "--user", help="Only this user_id."),
-    env: str | None = typer.Option(None, "--env", help="Only this environment tag."),
+    period: PeriodOption = "30d",
+    project: ProjectOption = None,
+    feature: FeatureOption = None,
+    model: ModelOption = None,
+    provider: ProviderOption = None,
+    user: UserOption = None,
+    env: EnvOption = None,
     output: str | None = typer.Option(
         None,
         "--output",
@@ -146,8 +148,8 @@ def export_pdf(
     from tokenbudget.core.periods import parse_period
 
     the_period = parse_period(period)
-    filters = _filters(
-        project=project, feature=feature, model=model, provider=provider, user_id=user, env=env
+    filters = event_filter(
+        project=project, feature=feature, model=model, provider=provider, user=user, env=env
     )
     try:
         from tokenbudget.core.exports.pdf_report import build_pdf

@@ -9,6 +9,16 @@ import typer
 
 from tokenbudget.cli import context
 from tokenbudget.cli.base import new_typer
+from tokenbudget.cli.filters import (
+    EnvOption,
+    FeatureOption,
+    ModelOption,
+    PeriodOption,
+    ProjectOption,
+    ProviderOption,
+    UserOption,
+    event_filter,
+)
 from tokenbudget.cli.output import OutputFormat, format_option
 
 if TYPE_CHECKING:
@@ -18,35 +28,19 @@ app = new_typer()
 
 BY_CHOICES = "model|provider|feature|user|env|project|day|week|month"
 SPARK = "▁▂▃▄▅▆▇█"
-CSV_COLUMNS = (
-    "key",
-    "cost_usd",
-    "requests",
-    "input_tokens",
-    "cache_read_input_tokens",
-    "cache_write_input_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "unpriced_requests",
-)
 
 
 @app.command()
 def report(
     ctx: typer.Context,
-    period: str = typer.Option(
-        "30d",
-        "--period",
-        "-p",
-        help="today, yesterday, 7d, 30d, 90d (any Nd), mtd, ytd, all, or YYYY-MM-DD..YYYY-MM-DD.",
-    ),
+    period: PeriodOption = "30d",
     by: str = typer.Option("model", "--by", "-b", help=f"Break the cost down by {BY_CHOICES}."),
-    project: str | None = typer.Option(None, "--project", help="Only this project."),
-    feature: str | None = typer.Option(None, "--feature", help="Only this feature tag."),
-    model: str | None = typer.Option(None, "--model", help="Only this model (as reported or as priced)."),
-    provider: str | None = typer.Option(None, "--provider", help="Only this provider."),
-    user: str | None = typer.Option(None, "--user", help="Only this user_id."),
-    env: str | None = typer.Option(None, "--env", help="Only this environment tag."),
+    project: ProjectOption = None,
+    feature: FeatureOption = None,
+    model: ModelOption = None,
+    provider: ProviderOption = None,
+    user: UserOption = None,
+    env: EnvOption = None,
     top: int | None = typer.Option(
         None, "--top", "-n", min=1, help="Show the N most expensive rows; the rest are folded into '(other)'."
     ),
@@ -70,15 +64,15 @@ def report(
 
       tb report --period 2026-11-01..2026-11-15 --by day --format json
     """
-    from tokenbudget.core.analytics import BREAKDOWN_DIMENSIONS, EventFilter, build_report, report_to_json
+    from tokenbudget.core.analytics import BREAKDOWN_DIMENSIONS, build_report, report_to_json
     from tokenbudget.core.errors import InvalidPeriodError
     from tokenbudget.core.periods import parse_period
 
     if by not in BREAKDOWN_DIMENSIONS:
         raise InvalidPeriodError(f"--by must be one of {', '.join(BREAKDOWN_DIMENSIONS)}, got {by!r}")
     the_period = parse_period(period)
-    filters = EventFilter(
-        project=project, feature=feature, model=model, provider=provider, user_id=user, env=env
+    filters = event_filter(
+        project=project, feature=feature, model=model, provider=provider, user=user, env=env
     )
     if remote:
         # The server runs the same build_report over the key's projects; see cli/remote.py.
@@ -97,8 +91,9 @@ def report(
         print_json(data if data is not None else report_to_json(result))
     elif fmt is OutputFormat.csv:
         from tokenbudget.cli.output import write_csv
+        from tokenbudget.core.analytics import BREAKDOWN_COLUMNS
 
-        write_csv(CSV_COLUMNS, ([getattr(row, c) for c in CSV_COLUMNS] for row in result.rows))
+        write_csv(BREAKDOWN_COLUMNS, ([getattr(row, c) for c in BREAKDOWN_COLUMNS] for row in result.rows))
     else:
         render_report(result)
 

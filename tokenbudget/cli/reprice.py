@@ -9,6 +9,7 @@ import typer
 
 from tokenbudget.cli import context
 from tokenbudget.cli.base import new_typer
+from tokenbudget.cli.filters import ModelOption, PeriodOption, ProjectOption, event_filter
 from tokenbudget.cli.output import OutputFormat, format_option
 
 if TYPE_CHECKING:
@@ -20,12 +21,12 @@ app = new_typer()
 @app.command()
 def reprice(
     ctx: typer.Context,
-    period: str = typer.Option("all", "--period", "-p", help="Which calls: any period `tb report` accepts."),
+    period: PeriodOption = "all",
     everything: bool = typer.Option(
         False, "--all", help="Re-price every call in the period, not only the unpriced ones."
     ),
-    model: str | None = typer.Option(None, "--model", help="Only this model."),
-    project: str | None = typer.Option(None, "--project", help="Only this project."),
+    model: ModelOption = None,
+    project: ProjectOption = None,
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; write nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before writing."),
     fmt: OutputFormat = format_option(),
@@ -35,7 +36,6 @@ def reprice(
     By default only calls stored as unpriced are priced. With --all, every call in the period is re-priced, which
     rewrites history: the difference is shown first, and nothing is written with --dry-run.
     """
-    from tokenbudget.core.analytics import EventFilter
     from tokenbudget.core.periods import parse_period
     from tokenbudget.core.reprice import plan_reprice
 
@@ -45,7 +45,7 @@ def reprice(
         store,
         cli.book(),
         parse_period(period),
-        EventFilter(project=project, model=model),
+        event_filter(project=project, model=model),
         everything=everything,
     )
     updates = plan.updates

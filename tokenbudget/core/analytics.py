@@ -69,6 +69,20 @@ class Totals:
         return (self.cost_usd / self.requests).quantize(NANO, rounding=ROUND_HALF_EVEN)
 
 
+# The fields of a breakdown row, in the order of `tb report --format csv` and `tb export csv --summary`.
+BREAKDOWN_COLUMNS: tuple[str, ...] = (
+    "key",
+    "cost_usd",
+    "requests",
+    "input_tokens",
+    "cache_read_input_tokens",
+    "cache_write_input_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "unpriced_requests",
+)
+
+
 @dataclass(frozen=True)
 class BreakdownRow:
     key: str

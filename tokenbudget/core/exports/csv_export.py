@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from tokenbudget.core.analytics import breakdown, money, totals
+from tokenbudget.core.analytics import BREAKDOWN_COLUMNS, breakdown, money, totals
 
 if TYPE_CHECKING:
     from tokenbudget.core.analytics import EventFilter
@@ -50,17 +50,7 @@ EVENT_CSV_COLUMNS: tuple[str, ...] = (
     "ingested_at",
 )
 # The same header as `tb report --format csv`: the breakdown rows, whose sums are the report's totals.
-SUMMARY_CSV_COLUMNS: tuple[str, ...] = (
-    "key",
-    "cost_usd",
-    "requests",
-    "input_tokens",
-    "cache_read_input_tokens",
-    "cache_write_input_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "unpriced_requests",
-)
+SUMMARY_CSV_COLUMNS = BREAKDOWN_COLUMNS
 
 # events columns read from the store, in EVENT_CSV_COLUMNS order (cost_usd is stored as cost_nanos).
 _STORE_COLUMNS = tuple("cost_nanos" if c == "cost_usd" else c for c in EVENT_CSV_COLUMNS)

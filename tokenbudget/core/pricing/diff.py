@@ -42,16 +42,21 @@ class RateChange:
 
     @property
     def change(self) -> str:
-        if self.old is None:
-            return "added"
-        if self.new is None:
-            return "removed"
-        return "changed"
+        return change_kind(self.old, self.new)
 
     @property
     def percent(self) -> Decimal | None:
         """(new - old) / old in percent, one decimal; None when there is no old rate, or it was 0, or no new one."""
         return percent_change(self.old, self.new)
+
+
+def change_kind(old: object | None, new: object | None) -> str:
+    """'added' (no old rate), 'removed' (no new rate) or 'changed'."""
+    if old is None:
+        return "added"
+    if new is None:
+        return "removed"
+    return "changed"
 
 
 def percent_change(old: Decimal | None, new: Decimal | None) -> Decimal | None:

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
+from tokenbudget.core.pricing.diff import change_kind
 from tokenbudget.core.store.schema import events, metadata, price_changes, price_versions
 from tokenbudget.core.store.sql import dialect_insert
 from tokenbudget.core.store.types import UTCDateTime, big_pk
@@ -61,11 +62,7 @@ class PriceChangeRecord:
 
     @property
     def change(self) -> str:
-        if self.old is None:
-            return "added"
-        if self.new is None:
-            return "removed"
-        return "changed"
+        return change_kind(self.old, self.new)
 
 
 def _clip(text: str, limit: int) -> str:
