@@ -196,3 +196,12 @@ def test_every_view_renders_on_a_demo_store(tb_env):
     ).json()
     assert tiered["tier_threshold"] == 200000
     assert Decimal(tiered["total"]) == 200001 * Decimal(shown["tiers"][0]["input_per_1m"]) / 1_000_000
+
+
+def test_import_from_stdin(tb_env):
+    line = json.dumps({"event_id": "s1", "model": "gpt-4o", "input_tokens": 1000, "output_tokens": 10})
+    result = run_tb(["import", "-", "--format", "json"], tb_env, stdin=line + "\n")
+    assert result.returncode == 0, result.stderr
+    assert result.json()["inserted"] == 1
+    again = run_tb(["import", "-", "--format", "json"], tb_env, stdin=line + "\n").json()
+    assert again["inserted"] == 0 and again["duplicates"] == 1
