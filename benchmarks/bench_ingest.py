@@ -151,6 +151,12 @@ def post_all(base: str, key: str, path: str, bodies: list[bytes], clients: int) 
     return elapsed
 
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def copy_rows(db_url: str, events: list[dict]) -> float:
     """psycopg COPY of the same rows, already priced, into a fresh events table of the same schema."""
     import psycopg
@@ -207,7 +213,9 @@ def main() -> None:
             warm = make_events(args.batch, "warm")
             with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as client:
                 client.post("/v1/events/batch", json={"events": warm})  # price book loaded, key cached
+            cpu_before = process_cpu_s(proc.pid)
             elapsed = post_all(base, key, "/v1/events/batch", bodies, args.clients)
+            server_cpu = process_cpu_s(proc.pid) - cpu_before
         finally:
             proc.terminate()
             proc.wait(timeout=20)
@@ -223,6 +231,10 @@ def main() -> None:
         f"events: {args.events:,} in batches of {args.batch}, {args.clients} concurrent clients, 1 server process"
     )
     print(f"POST /v1/events/batch : {api_rate:>10,.0f} events/s  ({elapsed:.2f} s)")
+    print(
+        f"server CPU            : {server_cpu / args.events * 1e6:>10.1f} µs/event  "
+        f"({server_cpu / elapsed:.0%} of one core while posting)"
+    )
     print(f"raw psycopg COPY      : {copy_rate:>10,.0f} events/s  ({copy_s:.2f} s)")
     print(
         f"API / COPY            : {api_rate / copy_rate:>10.1%}   (targets: >= 20,000 events/s, >= 25% of COPY)"

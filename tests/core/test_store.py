@@ -269,3 +269,14 @@ def test_empty_strings_are_stored_as_none(store, event_factory) -> None:
     assert (back.feature, back.env, back.user_id, back.provider) == (None, None, None, None)
     store.rebuild_rollups()  # the repair path runs on both engines
     assert store.count_events() == 1
+
+
+def test_a_batch_the_database_refuses_leaves_nothing_and_the_next_one_lands(store, event_factory) -> None:
+    # The first batch of a fresh store also sets up the per-session staging of the PostgreSQL path; its rollback
+    # must not leave the store believing that staging exists.
+    refused = [event_factory(), event_factory(project=None)]  # NOT NULL: the whole batch is refused
+    with pytest.raises(sa.exc.IntegrityError):
+        store.insert_events(refused)
+    assert store.count_events() == 0
+    assert store.insert_events([event_factory(), event_factory()]) == InsertResult(inserted=2, duplicates=0)
+    assert store.count_events() == 2

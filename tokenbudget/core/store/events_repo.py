@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -120,34 +121,57 @@ def _insert_statement(engine: sa.Engine) -> Any:
     )
 
 
-def _pg_insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
-    """COPY the batch into a session temp table, then one INSERT ... SELECT ... ON CONFLICT DO NOTHING.
+@functools.lru_cache(maxsize=16)
+def _pg_ingest_statement(staging: str, columns: tuple[str, ...]) -> sa.Select[Any]:
+    """INSERT the staged rows into events (duplicates skipped), add the written ones to the rollup, count them.
+
+    One statement and one round trip; the rollup sums come from the INSERT's RETURNING (the rows really written),
+    so they are not read back from events. Statement objects are immutable: built once per column set.
+    """
+    staged = sa.table(staging, *(sa.column(name) for name in columns))
+    inserted = (
+        postgresql.insert(events)
+        .from_select(list(columns), sa.select(*staged.c))
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(*(events.c[name] for name in rollups.SOURCE_COLUMNS))
+        .cte("inserted")
+    )
+    return rollups.count_and_add_inserted(inserted)
+
+
+_STAGING_KEY = "tb_staging_tables"  # in a pooled connection's info: the temp tables its session has
+
+
+def _pg_insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> tuple[int, Callable[[], None]]:
+    """COPY the batch into a session temp table, then one statement inserts it and keeps the rollup (above).
 
     A multi-row VALUES list has one placeholder per cell (12,500 for 500 events): psycopg re-parses such a long
     statement on every execution and dumps every cell in Python, which was most of ingest time. COPY streams the
     rows in psycopg's C row formatter; the temp table (no indexes, emptied at commit) costs next to nothing.
     Runs inside the caller's transaction (same DBAPI connection), so a failed batch leaves nothing behind.
+    Returns the count written and what to call once the transaction has committed.
     """
-    columns = list(rows[0])
+    columns = tuple(rows[0])
     names = ", ".join(columns)
     # Named after its columns: a pooled session that outlives a schema change gets a new table, not a stale one.
-    temp = "tb_ingest_" + hashlib.sha1(names.encode()).hexdigest()[:10]
-    conn.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS {temp} ON COMMIT DELETE ROWS AS SELECT {names} FROM events WITH NO DATA"
-    )
+    staging = "tb_ingest_" + hashlib.sha1(names.encode()).hexdigest()[:10]
+    known: set[str] = conn.connection.info.setdefault(_STAGING_KEY, set())
+    if staging not in known:  # once per pooled session, not once per batch (a round trip and a NOTICE each)
+        conn.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS "
+            f"AS SELECT {names} FROM events WITH NO DATA"
+        )
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     tags_at = columns.index("tags")
-    with cursor.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
+    with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
         for row in rows:
             values = list(row.values())
             values[tags_at] = json.dumps(values[tags_at]) if values[tags_at] else None
             copy.write_row(values)
-    result = conn.exec_driver_sql(
-        f"INSERT INTO events ({names}) SELECT {names} FROM {temp} "
-        "ON CONFLICT (event_id) DO NOTHING RETURNING id"
-    )
     # No cleanup: ON COMMIT DELETE ROWS empties the table, and a rollback discards what was copied.
-    return [row[0] for row in result]
+    written = int(conn.execute(_pg_ingest_statement(staging, columns)).scalar_one())
+    # Remembered only after COMMIT: a rolled-back transaction takes the CREATE TEMP TABLE with it.
+    return written, lambda: known.add(staging)
 
 
 def insert_events(engine: sa.Engine, items: Iterable[Event], batch_size: int) -> InsertResult:
@@ -161,21 +185,17 @@ def insert_events(engine: sa.Engine, items: Iterable[Event], batch_size: int) ->
         now = datetime.now(timezone.utc)
         rows = [_row(event, now) for event in batch.values()]
 
-        def work(conn: sa.Connection) -> int:
+        def work(conn: sa.Connection) -> tuple[int, Callable[[], None] | None]:
             if pg:
-                ids = _pg_insert(conn, rows)
-                # One array parameter rather than an IN list of 500 (the same long-statement cost as above).
-                written = events.c.id == sa.any_(
-                    sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.BigInteger))
-                )
-            else:
-                ids = [row[0] for row in conn.execute(stmt, rows)]
-                written = events.c.id.in_(ids)
+                return _pg_insert(conn, rows)
+            ids = [row[0] for row in conn.execute(stmt, rows)]
             if ids:
-                rollups.add(conn, written)
-            return len(ids)
+                rollups.add(conn, events.c.id.in_(ids))
+            return len(ids), None
 
-        written = _transaction(engine, work)
+        written, committed = _transaction(engine, work)
+        if committed is not None:
+            committed()
         inserted += written
         duplicates += len(rows) - written
         batch.clear()

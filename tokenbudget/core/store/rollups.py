@@ -21,44 +21,71 @@ _EMPTY = sa.literal_column("''")
 _ZERO = sa.literal_column("0")
 
 
-def events_day(dialect: str) -> sa.ColumnElement[Any]:
+# The events columns a rollup row is computed from (what an INSERT ... RETURNING must hand to `inserted_rows`).
+SOURCE_COLUMNS: tuple[str, ...] = (
+    "occurred_at",
+    *(name for name in ROLLUP_KEYS if name != "day"),
+    *(name for name in ROLLUP_SUMS if name != "requests"),
+)
+
+
+def events_day(
+    dialect: str, occurred_at: sa.ColumnElement[Any] = events.c.occurred_at
+) -> sa.ColumnElement[Any]:
     """The UTC day of events.occurred_at, as analytics buckets it (see analytics.time_bucket)."""
     if dialect == "sqlite":
-        return sa.func.substr(events.c.occurred_at, sa.literal_column("1"), sa.literal_column("10"))
-    return sa.cast(sa.func.timezone(sa.literal_column("'UTC'"), events.c.occurred_at), sa.Date)
+        return sa.func.substr(occurred_at, sa.literal_column("1"), sa.literal_column("10"))
+    return sa.cast(sa.func.timezone(sa.literal_column("'UTC'"), occurred_at), sa.Date)
 
 
-def _grouped_events(dialect: str, where: sa.ColumnElement[bool], sign: int) -> sa.Select[Any]:
+def _grouped(
+    dialect: str, source: sa.FromClause, where: sa.ColumnElement[bool] | None, sign: int
+) -> sa.Select[Any]:
+    """Rollup rows (keys and signed sums) of the events-shaped rows of `source` matching `where`."""
+    c = source.c
     keys: list[sa.ColumnElement[Any]] = []
     for name in ROLLUP_KEYS:
         if name == "day":
-            keys.append(events_day(dialect))
+            keys.append(events_day(dialect, c.occurred_at))
         elif name in _OPTIONAL:
-            keys.append(sa.func.coalesce(events.c[name], _EMPTY))
+            keys.append(sa.func.coalesce(c[name], _EMPTY))
         else:
-            keys.append(events.c[name])
+            keys.append(c[name])
     factor = sa.literal_column(str(int(sign)))
     sums = [sa.func.count() * factor] + [
-        sa.func.coalesce(sa.func.sum(events.c[name]), _ZERO) * factor
-        for name in ROLLUP_SUMS
-        if name != "requests"
+        sa.func.coalesce(sa.func.sum(c[name]), _ZERO) * factor for name in ROLLUP_SUMS if name != "requests"
     ]
     labelled = [k.label(n) for k, n in zip(keys, ROLLUP_KEYS, strict=True)]
+    query = sa.select(*labelled, *sums).select_from(source)
+    if where is not None:
+        query = query.where(where)
     # ORDER BY the key: concurrent upserts then lock rollup rows in the same order and cannot deadlock.
-    return sa.select(*labelled, *sums).where(where).group_by(*keys).order_by(*keys)
+    return query.group_by(*keys).order_by(*keys)
+
+
+def _upsert(dialect: str, grouped: sa.Select[Any]) -> Any:
+    stmt = dialect_insert(dialect, event_rollups).from_select([*ROLLUP_KEYS, *ROLLUP_SUMS], grouped)
+    return stmt.on_conflict_do_update(
+        index_elements=list(ROLLUP_KEYS),
+        set_={name: event_rollups.c[name] + stmt.excluded[name] for name in ROLLUP_SUMS},
+    )
 
 
 def add(conn: sa.Connection, where: sa.ColumnElement[bool], sign: int = 1) -> None:
     """Add (sign=+1) or subtract (sign=-1) the events matching `where` to/from the rollup."""
     dialect = conn.dialect.name
-    stmt = dialect_insert(conn, event_rollups).from_select(
-        [*ROLLUP_KEYS, *ROLLUP_SUMS], _grouped_events(dialect, where, sign)
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(ROLLUP_KEYS),
-        set_={name: event_rollups.c[name] + stmt.excluded[name] for name in ROLLUP_SUMS},
-    )
-    conn.execute(stmt)
+    conn.execute(_upsert(dialect, _grouped(dialect, events, where, sign)))
+
+
+def count_and_add_inserted(inserted: sa.CTE) -> sa.Select[Any]:
+    """PostgreSQL: ONE statement that adds the rows of `inserted` (an INSERT INTO events ... RETURNING
+    SOURCE_COLUMNS, as a CTE) to the rollup and answers how many there were.
+
+    The sums come from the rows the INSERT actually wrote (duplicates skipped by ON CONFLICT are not returned),
+    without reading them back from events and without a second round trip.
+    """
+    rolled_up = _upsert("postgresql", _grouped("postgresql", inserted, None, 1)).cte("rolled_up")
+    return sa.select(sa.func.count()).select_from(inserted).add_cte(rolled_up)
 
 
 def prune(conn: sa.Connection) -> None:

@@ -10,9 +10,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from tokenbudget.core.errors import NotFoundError
 
 
-def dialect_insert(bind: sa.Engine | sa.Connection, table: sa.Table) -> Any:
-    """INSERT that knows ON CONFLICT: both dialects spell it the same way in SQLAlchemy."""
-    module = postgresql if bind.dialect.name == "postgresql" else sqlite
+def dialect_insert(bind: sa.Engine | sa.Connection | str, table: sa.Table) -> Any:
+    """INSERT that knows ON CONFLICT: both dialects spell it the same way in SQLAlchemy. `bind` may be a name."""
+    dialect = bind if isinstance(bind, str) else bind.dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(table)
 
 
