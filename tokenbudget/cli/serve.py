@@ -44,8 +44,11 @@ def serve(
     settings = context.get(ctx).settings
     if workers == 1:
         from tokenbudget.server import create_app
+        from tokenbudget.server.process import prepare_serving_process
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        server_app = create_app(settings)
+        prepare_serving_process(server_app)  # this process serves only this app
+        uvicorn.run(server_app, host=host, port=port, log_level=log_level)
         return
     # Several processes: each worker builds its own app from the environment, so hand the resolved
     # command-line settings down through it.

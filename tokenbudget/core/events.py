@@ -96,7 +96,19 @@ def new_event_id() -> str:
 
 def utc(dt: datetime) -> datetime:
     """An aware UTC datetime; naive input is taken as UTC."""
+    if dt.tzinfo is timezone.utc:
+        return dt
     return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+_FIELD_SET = frozenset(EVENT_FIELDS)
+# Fields stored in columns narrower than MAX_TEXT (schema.py): refused here, one event at a time, rather than
+# failing the database insert of a whole batch.
+_TEXT_LIMITS: Mapping[str, int] = {"event_id": 64, "provider": 64, "service_tier": 16}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value == ""
 
 
 def parse_event(data: Mapping[str, Any], *, now: datetime | None = None) -> EventInput:
@@ -104,48 +116,56 @@ def parse_event(data: Mapping[str, Any], *, now: datetime | None = None) -> Even
 
     Only `model` and the token counts the call has are required. Empty strings count as missing (CSV).
     Without an `event_id`, one is derived from the content so that importing the same line twice stores it once.
+    This is the ingest hot path (every REST, import and OTLP event): one pass, no intermediate copies.
     """
     if not isinstance(data, Mapping):
         raise InvalidEventError(f"expected an object, got {type(data).__name__}")
-    values = {k: v for k, v in data.items() if v is not None and v != ""}
-    unknown = sorted(set(values) - set(EVENT_FIELDS))
-    if unknown:
-        raise InvalidEventError(f"unknown field(s): {', '.join(unknown)}")
-    model = _text(values, "model")
+    if not data.keys() <= _FIELD_SET:
+        unknown = sorted(k for k, v in data.items() if k not in _FIELD_SET and not _missing(v))
+        if unknown:
+            raise InvalidEventError(f"unknown field(s): {', '.join(unknown)}")
+    get = data.get
+    model = _text(get("model"), "model")
     if not model:
         raise InvalidEventError("model is required")
-    counts = {name: _count(values, name) for name in TOKEN_FIELDS if name in values}
+    counts = {}
+    for name in TOKEN_FIELDS:
+        value = get(name)
+        if value is not None and value != "":
+            counts[name] = _count(value, name)
     try:
-        usage = Usage(**counts, service_tier=_text(values, "service_tier") or "standard")  # type: ignore[arg-type]
+        usage = Usage(**counts, service_tier=_text(get("service_tier"), "service_tier") or "standard")
     except InvalidUsageError as exc:
         raise InvalidEventError(str(exc)) from exc
-    status = _text(values, "status") or "ok"
+    status = _text(get("status"), "status") or "ok"
     if status not in ("ok", "error"):
         raise InvalidEventError(f"status must be 'ok' or 'error', got {status!r}")
-    occurred_at = _timestamp(values["occurred_at"]) if "occurred_at" in values else None
-    latency = _count(values, "latency_ms") if "latency_ms" in values else None
-    cost = _decimal(values["cost_usd"], "cost_usd") if "cost_usd" in values else None
+    raw_time = get("occurred_at")
+    occurred_at = None if _missing(raw_time) else _timestamp(raw_time)
+    latency = get("latency_ms")
+    cost = get("cost_usd")
+    provider = _text(get("provider"), "provider")
     inp = EventInput(
         model=model,
         usage=usage,
         occurred_at=occurred_at or utc(now or datetime.now(timezone.utc)),
-        event_id=_text(values, "event_id"),
-        provider=(_text(values, "provider") or "").lower() or None,
-        project=_text(values, "project"),
-        feature=_text(values, "feature"),
-        user_id=_text(values, "user_id"),
-        env=_text(values, "env"),
-        tags=_tags(values.get("tags")),
-        latency_ms=latency,
+        event_id=_text(get("event_id"), "event_id"),
+        provider=provider.lower() if provider else None,
+        project=_text(get("project"), "project"),
+        feature=_text(get("feature"), "feature"),
+        user_id=_text(get("user_id"), "user_id"),
+        env=_text(get("env"), "env"),
+        tags=_tags(get("tags")),
+        latency_ms=None if _missing(latency) else _count(latency, "latency_ms"),
         status=status,  # type: ignore[arg-type]
-        request_id=_text(values, "request_id"),
-        client_cost_usd=cost,
+        request_id=_text(get("request_id"), "request_id"),
+        client_cost_usd=None if _missing(cost) else _decimal(cost, "cost_usd"),
     )
     if inp.event_id is None:
         if occurred_at is None:
             # No id and no time: the content alone cannot tell two calls apart, so each parse is a new call.
             return _replace_id(inp, new_event_id())
-        return _replace_id(inp, content_event_id(values))
+        return _replace_id(inp, content_event_id({k: v for k, v in data.items() if not _missing(v)}))
     return inp
 
 
@@ -178,7 +198,7 @@ def price_event(inp: EventInput, book: PriceBook, *, default_project: str = "def
         feature=inp.feature,
         user_id=inp.user_id,
         env=inp.env,
-        tags=dict(inp.tags),
+        tags=inp.tags if type(inp.tags) is dict else dict(inp.tags),  # parse_event's own dict: no copy
         latency_ms=inp.latency_ms,
         status=inp.status,
         request_id=inp.request_id,
@@ -191,25 +211,27 @@ def _replace_id(inp: EventInput, event_id: str) -> EventInput:
     return replace(inp, event_id=event_id)
 
 
-def _text(values: Mapping[str, Any], name: str) -> str | None:
-    if name not in values:
+def _text(value: Any, name: str) -> str | None:
+    """A stripped text value, or None when missing or blank."""
+    if value is None:
         return None
-    value = values[name]
-    if not isinstance(value, (str, int)) or isinstance(value, bool):
-        raise InvalidEventError(f"{name} must be a string, got {type(value).__name__}")
-    text = str(value).strip()
-    if len(text) > MAX_TEXT:
-        raise InvalidEventError(f"{name} is longer than {MAX_TEXT} characters")
+    if type(value) is not str:
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise InvalidEventError(f"{name} must be a string, got {type(value).__name__}")
+        value = str(value)
+    text = value.strip()
+    limit = _TEXT_LIMITS.get(name, MAX_TEXT)
+    if len(text) > limit:
+        raise InvalidEventError(f"{name} is longer than {limit} characters")
     return text or None
 
 
-def _count(values: Mapping[str, Any], name: str) -> int:
-    value = values[name]
-    if isinstance(value, bool):
-        raise InvalidEventError(f"{name} must be a whole number, got {value!r}")
-    if isinstance(value, int):
+def _count(value: Any, name: str) -> int:
+    if type(value) is int:  # the common case, in one check (bool is refused below)
         number = value
-    elif isinstance(value, float) and value.is_integer():
+    elif isinstance(value, bool):
+        raise InvalidEventError(f"{name} must be a whole number, got {value!r}")
+    elif isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
         number = int(value)
     elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
         number = int(value.strip())
@@ -248,7 +270,7 @@ def _timestamp(value: Any) -> datetime:
 
 
 def _tags(value: Any) -> dict[str, str]:
-    if value is None:
+    if value is None or value == "":
         return {}
     if isinstance(value, str):
         try:

@@ -85,5 +85,8 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
 def app_from_environment() -> FastAPI:
     """For `uvicorn --factory` and `tb serve --workers N`: each worker resolves the settings from the environment."""
     from tokenbudget.core.settings import Settings
+    from tokenbudget.server.process import prepare_serving_process
 
-    return create_app(Settings.resolve())
+    app = create_app(Settings.resolve())
+    prepare_serving_process(app)  # this worker process serves only this app
+    return app

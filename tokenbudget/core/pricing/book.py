@@ -18,6 +18,7 @@ from tokenbudget.core.usage import Usage
 
 # Top-level keys of a LiteLLM table that are not models.
 NON_MODEL_KEYS = frozenset({"__meta__", "sample_spec", "fallback_generalizations"})
+_RESOLVED_MEMO_SIZE = 10_000
 
 
 class PriceBook:
@@ -40,6 +41,8 @@ class PriceBook:
         self._index: NameIndex | None = None
         self._custom_index: NameIndex | None = None
         self._hash: str | None = None
+        # Name resolution memo: the book never changes, and ingest asks for the same few models all day long.
+        self._resolved: dict[tuple[str, str | None], ModelPrice | None] = {}
 
     # -- construction ---------------------------------------------------------------------------------------------
 
@@ -89,6 +92,16 @@ class PriceBook:
 
     def resolve(self, model: str, provider: str | None = None) -> ModelPrice | None:
         """The price entry `model` resolves to (custom prices first), or None."""
+        try:
+            return self._resolved[model, provider]
+        except KeyError:
+            pass
+        price = self._resolve(model, provider)
+        if len(self._resolved) < _RESOLVED_MEMO_SIZE:  # bounded: clients may send any number of odd names
+            self._resolved[model, provider] = price
+        return price
+
+    def _resolve(self, model: str, provider: str | None) -> ModelPrice | None:
         index, custom_index = self._indexes()
         if self._custom:
             key = custom_index.find(model, provider)

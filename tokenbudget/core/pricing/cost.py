@@ -25,7 +25,12 @@ class CostBreakdown:
     cache_write: Decimal
     output: Decimal
     reasoning: Decimal
-    rates: Mapping[str, Decimal]
+    rate_set: RateSet
+
+    @property
+    def rates(self) -> Mapping[str, Decimal]:
+        """The rates that priced it, by name (built on demand: the ingest hot path never reads them)."""
+        return self.rate_set.as_dict()
 
     @property
     def total(self) -> Decimal:
@@ -75,5 +80,5 @@ def compute_cost(
         cache_write=usage.cache_write_5m_input_tokens * rates.cache_write + write_1h * rates.cache_write_1h,
         output=usage.text_output_tokens * rates.output,
         reasoning=usage.reasoning_tokens * rates.reasoning,
-        rates=rates.as_dict(),
+        rate_set=rates,
     )

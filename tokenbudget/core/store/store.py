@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,8 @@ class Store:
         self.engine = engine
         self.url: str = _engine.display_url(engine.url)
         self.dialect: str = engine.dialect.name
+        # This process's event writers take turns for the rollup write + COMMIT (see events_repo).
+        self._rollup_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
@@ -58,7 +61,7 @@ class Store:
 
     # -- events -----------------------------------------------------------------------------------------------
     def insert_events(self, events: Iterable[Event], *, batch_size: int = 5000) -> InsertResult:
-        return events_repo.insert_events(self.engine, events, batch_size)
+        return events_repo.insert_events(self.engine, events, batch_size, self._rollup_lock)
 
     def iter_events(
         self,
