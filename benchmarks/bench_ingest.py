@@ -33,7 +33,7 @@ from tokenbudget.core.events import parse_event, price_event
 from tokenbudget.core.pricing import load_bundled_book
 from tokenbudget.core.settings import Settings
 from tokenbudget.core.store import open_store
-from tokenbudget.core.store.events_repo import _row
+from tokenbudget.core.store.events_repo import ROW_COLUMNS, _row_values
 
 MODELS = [
     ("gpt-4o", "openai"),
@@ -157,23 +157,35 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_cpu_s() -> float:
+    """Busy CPU seconds of the whole machine so far (every core; Linux /proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_s() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 def copy_rows(db_url: str, events: list[dict]) -> float:
     """psycopg COPY of the same rows, already priced, into a fresh events table of the same schema."""
     import psycopg
 
     book = load_bundled_book()
-    priced = [_row(price_event(parse_event({**e, "project": "bench"}), book), e_time) for e in events]
-    columns = [c for c in priced[0] if c != "tags"] + ["tags"]
+    priced = [_row_values(price_event(parse_event({**e, "project": "bench"}), book), e_time) for e in events]
+    tags_at = ROW_COLUMNS.index("tags")
+    for values in priced:  # the JSON text of the tags, as the COPY protocol takes it (not timed)
+        values[tags_at] = json.dumps(values[tags_at]) if values[tags_at] else None
     url = sa.make_url(db_url)
     dsn = url.set(drivername="postgresql").render_as_string(False)
     with psycopg.connect(dsn.replace("postgresql://", "postgresql://", 1)) as conn:
         conn.execute("CREATE TABLE events_copy (LIKE events INCLUDING ALL)")
         conn.commit()
         start = time.perf_counter()
-        with conn.cursor().copy(f"COPY events_copy ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in priced:
-                values = [row[c] for c in columns[:-1]]
-                values.append(json.dumps(row["tags"]) if row["tags"] else None)
+        with conn.cursor().copy(f"COPY events_copy ({', '.join(ROW_COLUMNS)}) FROM STDIN") as copy:
+            for values in priced:
                 copy.write_row(values)
         conn.commit()
         return time.perf_counter() - start
@@ -213,9 +225,11 @@ def main() -> None:
             warm = make_events(args.batch, "warm")
             with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as client:
                 client.post("/v1/events/batch", json={"events": warm})  # price book loaded, key cached
-            cpu_before = process_cpu_s(proc.pid)
+            cpu_before, machine_before, own_before = process_cpu_s(proc.pid), machine_cpu_s(), own_cpu_s()
             elapsed = post_all(base, key, "/v1/events/batch", bodies, args.clients)
             server_cpu = process_cpu_s(proc.pid) - cpu_before
+            client_cpu = own_cpu_s() - own_before
+            rest_cpu = machine_cpu_s() - machine_before - server_cpu - client_cpu
         finally:
             proc.terminate()
             proc.wait(timeout=20)
@@ -234,6 +248,11 @@ def main() -> None:
     print(
         f"server CPU            : {server_cpu / args.events * 1e6:>10.1f} µs/event  "
         f"({server_cpu / elapsed:.0%} of one core while posting)"
+    )
+    print(
+        f"CPU per event         : server {server_cpu / args.events * 1e6:.1f} µs, load generator "
+        f"{client_cpu / args.events * 1e6:.1f} µs, everything else (PostgreSQL) {rest_cpu / args.events * 1e6:.1f} µs "
+        f"on {os.cpu_count()} cores"
     )
     print(f"raw psycopg COPY      : {copy_rate:>10,.0f} events/s  ({copy_s:.2f} s)")
     print(

@@ -66,34 +66,65 @@ def _opt(text: str | None) -> str | None:
     return text or None
 
 
-def _row(event: Event, ingested_at: datetime) -> dict[str, Any]:
+# The columns an insert writes, in the order of _row_values.
+ROW_COLUMNS: tuple[str, ...] = (
+    "event_id",
+    "occurred_at",
+    "project",
+    "provider",
+    "model",
+    "price_key",
+    "input_tokens",
+    "cache_read_input_tokens",
+    "cache_write_input_tokens",
+    "cache_write_1h_input_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "service_tier",
+    "cost_nanos",
+    "cost_status",
+    "price_version",
+    "latency_ms",
+    "status",
+    "request_id",
+    "feature",
+    "user_id",
+    "env",
+    "tags",
+    "ingested_at",
+)
+_TAGS_AT = ROW_COLUMNS.index("tags")
+
+
+def _row_values(event: Event, ingested_at: datetime) -> list[Any]:
+    """One event as the values of ROW_COLUMNS (a list: the COPY path swaps the tags for their JSON text)."""
     usage = event.usage
-    return {
-        "event_id": event.event_id,
-        "occurred_at": event.occurred_at,
-        "project": event.project,
-        "provider": _opt(event.provider),
-        "model": event.model,
-        "price_key": _opt(event.price_key),
-        "input_tokens": usage.input_tokens,
-        "cache_read_input_tokens": usage.cache_read_input_tokens,
-        "cache_write_input_tokens": usage.cache_write_input_tokens,
-        "cache_write_1h_input_tokens": usage.cache_write_1h_input_tokens,
-        "output_tokens": usage.output_tokens,
-        "reasoning_tokens": usage.reasoning_tokens,
-        "service_tier": usage.service_tier,
-        "cost_nanos": to_nanos(event.cost_usd),
-        "cost_status": event.cost_status,
-        "price_version": event.price_version,
-        "latency_ms": event.latency_ms,
-        "status": event.status,
-        "request_id": _opt(event.request_id),
-        "feature": _opt(event.feature),
-        "user_id": _opt(event.user_id),
-        "env": _opt(event.env),
-        "tags": dict(event.tags) or None,  # NULL rather than '{}' on millions of rows
-        "ingested_at": ingested_at,
-    }
+    return [
+        event.event_id,
+        event.occurred_at,
+        event.project,
+        _opt(event.provider),
+        event.model,
+        _opt(event.price_key),
+        usage.input_tokens,
+        usage.cache_read_input_tokens,
+        usage.cache_write_input_tokens,
+        usage.cache_write_1h_input_tokens,
+        usage.output_tokens,
+        usage.reasoning_tokens,
+        usage.service_tier,
+        to_nanos(event.cost_usd),
+        event.cost_status,
+        event.price_version,
+        event.latency_ms,
+        event.status,
+        _opt(event.request_id),
+        _opt(event.feature),
+        _opt(event.user_id),
+        _opt(event.env),
+        dict(event.tags) or None,  # NULL rather than '{}' on millions of rows
+        ingested_at,
+    ]
 
 
 def _retry_deadlocks(attempt_once: Callable[[], T], attempts: int = 3) -> T:
@@ -180,7 +211,7 @@ _STAGING_KEY = "tb_staging_tables"  # in a pooled connection's info: the temp ta
 _Staged = tuple[sa.Select[Any], Callable[[], None]]
 
 
-def _pg_stage(conn: sa.Connection, rows: list[dict[str, Any]]) -> _Staged:
+def _pg_stage(conn: sa.Connection, rows: list[list[Any]]) -> _Staged:
     """COPY the batch into a session temp table; returns the statement that ingests it (above) and what to
     call once the transaction has committed.
 
@@ -189,8 +220,7 @@ def _pg_stage(conn: sa.Connection, rows: list[dict[str, Any]]) -> _Staged:
     rows in psycopg's C row formatter; the temp table (no indexes, emptied at commit) costs next to nothing.
     Runs inside the caller's transaction (same DBAPI connection), so a failed batch leaves nothing behind.
     """
-    columns = tuple(rows[0])
-    names = ", ".join(columns)
+    names = ", ".join(ROW_COLUMNS)
     # Named after its columns: a pooled session that outlives a schema change gets a new table, not a stale one.
     staging = "tb_ingest_" + hashlib.sha1(names.encode()).hexdigest()[:10]
     known: set[str] = conn.connection.info.setdefault(_STAGING_KEY, set())
@@ -200,15 +230,20 @@ def _pg_stage(conn: sa.Connection, rows: list[dict[str, Any]]) -> _Staged:
             f"AS SELECT {names} FROM events WITH NO DATA"
         )
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    tags_at = columns.index("tags")
+    encoded: dict[tuple[tuple[str, str], ...], str] = {}  # a batch's events mostly share a few tag sets
     with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            values = list(row.values())
-            values[tags_at] = json.dumps(values[tags_at]) if values[tags_at] else None
+        for values in rows:
+            tags = values[_TAGS_AT]
+            if tags is not None:
+                key = tuple(tags.items())
+                text = encoded.get(key)
+                if text is None:
+                    text = encoded[key] = json.dumps(tags)
+                values[_TAGS_AT] = text
             copy.write_row(values)
     # No cleanup: ON COMMIT DELETE ROWS empties the table, and a rollback discards what was copied.
     # Remembered only after COMMIT: a rolled-back transaction takes the CREATE TEMP TABLE with it.
-    return _pg_ingest_statement(staging, columns), lambda: known.add(staging)
+    return _pg_ingest_statement(staging, ROW_COLUMNS), lambda: known.add(staging)
 
 
 def insert_events(
@@ -230,13 +265,15 @@ def insert_events(
     def flush() -> None:
         nonlocal inserted, duplicates
         now = datetime.now(timezone.utc)
-        rows = [_row(event, now) for event in batch.values()]
+        rows = [_row_values(event, now) for event in batch.values()]
 
         def apply(conn: sa.Connection, staged: _Staged | None) -> tuple[int, Callable[[], None] | None]:
             if staged is not None:
                 statement, committed = staged
                 return int(conn.execute(statement).scalar_one()), committed
-            ids = [row[0] for row in conn.execute(stmt, rows)]
+            ids = [
+                row[0] for row in conn.execute(stmt, [dict(zip(ROW_COLUMNS, v, strict=True)) for v in rows])
+            ]
             if ids:
                 rollups.add(conn, events.c.id.in_(ids))
             return len(ids), None
