@@ -34,6 +34,19 @@ def test_batch_accepts_good_rejects_bad_with_index(server: LiveServer) -> None:
     assert events[0].cost_status == "priced" and events[0].cost_usd == Decimal("0.00325")
 
 
+def test_values_longer_than_their_column_reject_the_event_not_the_batch(server: LiveServer) -> None:
+    # event_id and provider are stored in 64-character columns: a 100-character one (under the 200-character
+    # limit of other texts) once passed validation and made PostgreSQL refuse the whole batch.
+    key = server.key("ana@example.com", project="web")
+    body = {"events": [event(1), event(2, event_id="e" * 100), event(3, provider="p" * 65), event(4)]}
+    with server.client(key) as client:
+        data = client.post("/v1/events/batch", json=body).json()
+    assert data["accepted"] == 2 and [r["index"] for r in data["rejected"]] == [1, 2]
+    assert "event_id is longer than 64 characters" in data["rejected"][0]["error"]
+    assert "provider is longer than 64 characters" in data["rejected"][1]["error"]
+    assert sorted(e.event_id for e in stored(server)) == ["ev-1", "ev-4"]
+
+
 def test_single_event_and_client_reported_cost(server: LiveServer) -> None:
     key = server.key("ana@example.com", project="web")
     with server.client(key) as client:

@@ -215,7 +215,7 @@ def _pg_stage(conn: sa.Connection, rows: list[list[Any]]) -> _Staged:
     """COPY the batch into a session temp table; returns the statement that ingests it (above) and what to
     call once the transaction has committed.
 
-    A multi-row VALUES list has one placeholder per cell (12,500 for 500 events): psycopg re-parses such a long
+    A multi-row VALUES list has one placeholder per cell (12,000 for 500 events): psycopg re-parses such a long
     statement on every execution and dumps every cell in Python, which was most of ingest time. COPY streams the
     rows in psycopg's C row formatter; the temp table (no indexes, emptied at commit) costs next to nothing.
     Runs inside the caller's transaction (same DBAPI connection), so a failed batch leaves nothing behind.
