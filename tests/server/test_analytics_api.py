@@ -101,5 +101,6 @@ def test_redis_caches_analytics_answers_per_scope(make_server, redis_url: str, r
     with server.client(other) as client:
         assert client.get("/api/analytics/summary?period=all").json()["totals"]["requests"] == 0
     assert any(
-        k.startswith(redis_prefix.encode()) for k in server.state.redis.scan_iter(match=redis_prefix + "an:*")
+        k.startswith(redis_prefix.encode())
+        for k in server.state.redis.client.scan_iter(match=redis_prefix + "an:*")
     )

@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import PG_ENABLED
 from tests.server.conftest import LiveServer, free_socket
 from tokenbudget.server.ratelimit import WINDOW_S, MemoryRateLimiter, RedisRateLimiter
+from tokenbudget.server.redis_guard import RedisGuard
 
 
 def _away_from_window_edge(margin: float = 8.0) -> None:
@@ -36,8 +37,8 @@ def test_redis_limiter_is_shared_between_instances(redis_url: str, redis_prefix:
     import redis
 
     _away_from_window_edge()
-    one = RedisRateLimiter(redis.Redis.from_url(redis_url), redis_prefix, 4)
-    two = RedisRateLimiter(redis.Redis.from_url(redis_url), redis_prefix, 4)
+    one = RedisRateLimiter(RedisGuard(redis.Redis.from_url(redis_url), (redis.RedisError,)), redis_prefix, 4)
+    two = RedisRateLimiter(RedisGuard(redis.Redis.from_url(redis_url), (redis.RedisError,)), redis_prefix, 4)
     assert [one.hit("k"), two.hit("k"), one.hit("k"), two.hit("k")] == [None] * 4
     assert one.hit("k") is not None and two.hit("k") is not None
     assert one.hit("other") is None

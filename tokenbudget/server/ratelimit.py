@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from tokenbudget.server.redis_guard import RedisGuard, RedisUnavailable
 
 if TYPE_CHECKING:
     from tokenbudget.core.settings import Settings
@@ -50,24 +52,34 @@ class MemoryRateLimiter:
 
 
 class RedisRateLimiter:
-    def __init__(self, client: object, prefix: str, limit: int) -> None:
-        self.client = client
+    """One limit shared by every process through Redis; per process (in memory) while Redis is unreachable."""
+
+    def __init__(self, redis: RedisGuard, prefix: str, limit: int) -> None:
+        self.redis = redis
         self.prefix = prefix
         self.limit = limit
+        self.fallback = MemoryRateLimiter(limit)
 
     def hit(self, subject: str) -> float | None:
         now = time.time()
         key = f"{self.prefix}rl:{subject}:{int(now // WINDOW_S)}"
-        pipe = self.client.pipeline()  # type: ignore[attr-defined]
-        pipe.incr(key)
-        pipe.expire(key, WINDOW_S + 5)
-        count, _ = pipe.execute()
-        return None if int(count) <= self.limit else _retry_after(now)
+
+        def count(client: Any) -> int:
+            pipe = client.pipeline()
+            pipe.incr(key)
+            pipe.expire(key, WINDOW_S + 5)
+            return int(pipe.execute()[0])
+
+        try:
+            requests = self.redis.call(count)
+        except RedisUnavailable:
+            return self.fallback.hit(subject)
+        return None if requests <= self.limit else _retry_after(now)
 
 
-def make_rate_limiter(settings: Settings, redis_client: object | None) -> RateLimiter:
+def make_rate_limiter(settings: Settings, redis: RedisGuard | None) -> RateLimiter:
     if settings.rate_limit_per_minute <= 0:
         return Unlimited()
-    if redis_client is not None:
-        return RedisRateLimiter(redis_client, settings.redis_prefix, settings.rate_limit_per_minute)
+    if redis is not None:
+        return RedisRateLimiter(redis, settings.redis_prefix, settings.rate_limit_per_minute)
     return MemoryRateLimiter(settings.rate_limit_per_minute)

@@ -206,3 +206,6 @@ class Ready(BaseModel):
     database: str
     revision: str | None
     head_revision: str
+    # "ok" or "unreachable" (the server keeps serving: per-process rate limits, no analytics cache);
+    # null without TOKENBUDGET_REDIS_URL.
+    redis: str | None = None

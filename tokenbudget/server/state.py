@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from tokenbudget.core.alerts.worker import AlertWorker
 from tokenbudget.server.auth import Authenticator
 from tokenbudget.server.ratelimit import RateLimiter, make_rate_limiter
+from tokenbudget.server.redis_guard import RedisGuard, RedisUnavailable
 
 if TYPE_CHECKING:
     from tokenbudget.core.pricing import PriceBook
@@ -51,10 +53,11 @@ class BookSource:
 
 
 class AnalyticsCache:
-    """Short-TTL cache of analytics answers in Redis (shared by every server process); a no-op without Redis."""
+    """Short-TTL cache of analytics answers in Redis (shared by every server process); a no-op without Redis
+    and while Redis is unreachable."""
 
-    def __init__(self, client: Any | None, prefix: str, ttl_s: float) -> None:
-        self.client = client if ttl_s > 0 else None
+    def __init__(self, redis: RedisGuard | None, prefix: str, ttl_s: float) -> None:
+        self.redis = redis if ttl_s > 0 else None
         self.prefix = prefix
         self.ttl_ms = int(ttl_s * 1000)
 
@@ -63,14 +66,19 @@ class AnalyticsCache:
         return f"{self.prefix}an:{digest}"
 
     def get(self, key: str) -> Any | None:
-        if self.client is None:
+        if self.redis is None:
             return None
-        raw = self.client.get(key)
+        try:
+            raw = self.redis.call(lambda client: client.get(key))
+        except RedisUnavailable:
+            return None
         return None if raw is None else json.loads(raw)
 
     def put(self, key: str, value: Any) -> None:
-        if self.client is not None:
-            self.client.set(key, json.dumps(value), px=self.ttl_ms)
+        if self.redis is None:
+            return
+        with contextlib.suppress(RedisUnavailable):  # an answer not cached is only recomputed
+            self.redis.call(lambda client: client.set(key, json.dumps(value), px=self.ttl_ms))
 
 
 @dataclass
@@ -82,7 +90,7 @@ class ServerState:
     cache: AnalyticsCache
     books: BookSource
     alerts: AlertWorker
-    redis: Any | None = None
+    redis: RedisGuard | None = None
     owns_store: bool = field(default=True)
 
     @classmethod
@@ -92,25 +100,28 @@ class ServerState:
             from tokenbudget.core.store import open_store
 
             store = open_store(settings)
-        client = None
+        client = guard = None
         if settings.redis_url:
             import redis
 
-            client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, health_check_interval=30)
+            client = redis.Redis.from_url(
+                settings.redis_url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30
+            )
+            guard = RedisGuard(client, (redis.RedisError, OSError))
         return cls(
             settings=settings,
             store=store,
             authenticator=Authenticator(store, settings.key_cache_ttl_s),
-            limiter=make_rate_limiter(settings, client),
-            cache=AnalyticsCache(client, settings.redis_prefix, settings.analytics_cache_ttl_s),
+            limiter=make_rate_limiter(settings, guard),
+            cache=AnalyticsCache(guard, settings.redis_prefix, settings.analytics_cache_ttl_s),
             books=BookSource(store),
             alerts=AlertWorker(store, default_timezone=settings.timezone),
-            redis=client,
+            redis=guard,
             owns_store=owns,
         )
 
     def close(self) -> None:
         if self.redis is not None:
-            self.redis.close()
+            self.redis.client.close()
         if self.owns_store:
             self.store.close()

@@ -1,4 +1,5 @@
-"""/healthz: the process answers. /readyz: the database answers and its schema is current (for load balancers)."""
+"""/healthz: the process answers. /readyz: the database answers and its schema is current (for load balancers);
+it also tells whether Redis answers, which does not make the server unready (see redis_guard.py)."""
 
 from __future__ import annotations
 
@@ -33,5 +34,6 @@ async def readyz(state: State) -> Any:
         "database": store.url,
         "revision": revision,
         "head_revision": store.head_revision(),
+        "redis": None if state.redis is None else state.redis.state,
     }
     return body if ready else JSONResponse(body, status_code=503)
