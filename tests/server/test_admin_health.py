@@ -46,6 +46,25 @@ def test_waitlist_validates_and_deduplicates(make_server) -> None:
     assert [(e["email"], e["source"]) for e in entries] == [("ana@example.com", "landing")]
 
 
+def test_public_waitlist_is_rate_limited_per_address(make_server) -> None:
+    from tests.server.test_ratelimit import _away_from_window_edge
+
+    _away_from_window_edge()
+    server: LiveServer = make_server(public_rate_limit_per_minute=3, rate_limit_per_minute=0)
+    key = server.key("ana@example.com", project="web")
+    with server.client() as client:
+        codes = [
+            client.post("/api/waitlist", json={"email": f"u{n}@example.com"}).status_code for n in range(3)
+        ]
+        spam = client.post("/api/waitlist", json={"email": "not-an-email"})  # counted like any other
+        limited = client.post("/api/waitlist", json={"email": "late@example.com"})
+    assert codes == [201, 201, 201] and spam.status_code == 429
+    assert limited.status_code == 429 and limited.json() == {"detail": "rate limit exceeded for this address"}
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    with server.client(key) as client:  # calls with a key have their own (here: no) limit
+        assert client.get("/api/projects").status_code == 200
+
+
 def test_health_and_readiness(server: LiveServer) -> None:
     with server.client() as client:
         assert client.get("/healthz").json() == {"status": "ok"}

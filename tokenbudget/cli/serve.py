@@ -25,7 +25,8 @@ def serve(
     """Run the HTTP server: ingest (events, OTLP traces), analytics, budgets, alerts, exports (docs at /docs).
 
     Settings come from TOKENBUDGET_* variables: DATABASE_URL, ADMIN_KEY, ALLOWED_ORIGINS, REDIS_URL,
-    RATE_LIMIT_PER_MINUTE, MAX_BODY_BYTES, MAX_BATCH_EVENTS, KEY_CACHE_TTL_S, ANALYTICS_CACHE_TTL_S.
+    RATE_LIMIT_PER_MINUTE, PUBLIC_RATE_LIMIT_PER_MINUTE, MAX_BODY_BYTES, MAX_BATCH_EVENTS, KEY_CACHE_TTL_S,
+    ANALYTICS_CACHE_TTL_S.
 
     Examples:
 

@@ -46,6 +46,9 @@ class Settings:
     max_body_bytes: int = 5 * 1024 * 1024  # also applied after gzip decompression
     max_batch_events: int = 1000
     rate_limit_per_minute: int = 1200  # per API key; 0 disables
+    public_rate_limit_per_minute: int = (
+        20  # per client IP on the endpoints without a key (waitlist); 0 disables
+    )
     key_cache_ttl_s: float = 30.0  # how long another process may still accept a revoked key
     analytics_cache_ttl_s: float = 10.0  # Redis only
     # IANA time zone in which budget periods (day, week, month) start; budgets may override it.
@@ -102,6 +105,9 @@ class Settings:
             max_batch_events=_as_number(pick("max_batch_events"), "max_batch_events", int, 1000),
             rate_limit_per_minute=_as_number(
                 pick("rate_limit_per_minute"), "rate_limit_per_minute", int, 1200
+            ),
+            public_rate_limit_per_minute=_as_number(
+                pick("public_rate_limit_per_minute"), "public_rate_limit_per_minute", int, 20
             ),
             key_cache_ttl_s=_as_number(pick("key_cache_ttl_s"), "key_cache_ttl_s", float, 30.0),
             analytics_cache_ttl_s=_as_number(

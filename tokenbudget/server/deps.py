@@ -1,4 +1,5 @@
-"""Request dependencies: the shared state, the caller's API key (401) with its rate limit (429), the admin key."""
+"""Request dependencies: the shared state, the caller's API key (401) with its rate limit (429), the per-address
+limit of the public endpoints (429), the admin key."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from tokenbudget.core.keys import KeyIdentity
+from tokenbudget.server.ratelimit import RateLimiter
 from tokenbudget.server.state import ServerState
 
 # One message for every failure (unknown, malformed, truncated, revoked, missing): nothing to learn from it.
@@ -39,16 +41,28 @@ def current_key(request: Request, state: State, key: Annotated[str, Depends(pres
     identity = state.authenticator.identify(key)
     if identity is None:
         raise HTTPException(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
-    retry_after = state.limiter.hit(str(identity.key_id))
-    if retry_after is not None:
-        raise HTTPException(
-            429, "rate limit exceeded for this API key", headers={"Retry-After": str(int(retry_after))}
-        )
+    _limit(state.limiter, str(identity.key_id), "rate limit exceeded for this API key")
     request.state.api_key = key  # for a scope refresh later in the request
     return identity
 
 
 Caller = Annotated[KeyIdentity, Depends(current_key)]
+
+
+def _limit(limiter: RateLimiter, subject: str, message: str) -> None:
+    retry_after = limiter.hit(subject)
+    if retry_after is not None:
+        raise HTTPException(429, message, headers={"Retry-After": str(int(retry_after))})
+
+
+def public_rate_limit(request: Request, state: State) -> None:
+    """For the endpoints that take no key: TOKENBUDGET_PUBLIC_RATE_LIMIT_PER_MINUTE per client address.
+
+    The address is the TCP peer, or the X-Forwarded-For client when uvicorn trusts the proxy that sent it
+    (FORWARDED_ALLOW_IPS, by default only 127.0.0.1).
+    """
+    host = request.client.host if request.client is not None else "unknown"
+    _limit(state.public_limiter, f"ip:{host}", "rate limit exceeded for this address")
 
 
 def require_admin(state: State, given: Annotated[str | None, Security(_admin)]) -> None:

@@ -77,9 +77,10 @@ class RedisRateLimiter:
         return None if requests <= self.limit else _retry_after(now)
 
 
-def make_rate_limiter(settings: Settings, redis: RedisGuard | None) -> RateLimiter:
-    if settings.rate_limit_per_minute <= 0:
+def make_rate_limiter(limit: int, settings: Settings, redis: RedisGuard | None) -> RateLimiter:
+    """`limit` requests per minute per subject (0: unlimited), shared through Redis when there is one."""
+    if limit <= 0:
         return Unlimited()
     if redis is not None:
-        return RedisRateLimiter(redis, settings.redis_prefix, settings.rate_limit_per_minute)
-    return MemoryRateLimiter(settings.rate_limit_per_minute)
+        return RedisRateLimiter(redis, settings.redis_prefix, limit)
+    return MemoryRateLimiter(limit)

@@ -86,7 +86,8 @@ class ServerState:
     settings: Settings
     store: Store
     authenticator: Authenticator
-    limiter: RateLimiter
+    limiter: RateLimiter  # per API key
+    public_limiter: RateLimiter  # per client IP, for the endpoints that take no key
     cache: AnalyticsCache
     books: BookSource
     alerts: AlertWorker
@@ -112,7 +113,8 @@ class ServerState:
             settings=settings,
             store=store,
             authenticator=Authenticator(store, settings.key_cache_ttl_s),
-            limiter=make_rate_limiter(settings, guard),
+            limiter=make_rate_limiter(settings.rate_limit_per_minute, settings, guard),
+            public_limiter=make_rate_limiter(settings.public_rate_limit_per_minute, settings, guard),
             cache=AnalyticsCache(guard, settings.redis_prefix, settings.analytics_cache_ttl_s),
             books=BookSource(store),
             alerts=AlertWorker(store, default_timezone=settings.timezone),

@@ -8,13 +8,19 @@ from fastapi import APIRouter, Depends, Response
 from starlette.concurrency import run_in_threadpool
 
 from tokenbudget.core import waitlist
-from tokenbudget.server.deps import State, require_admin
+from tokenbudget.server.deps import State, public_rate_limit, require_admin
 from tokenbudget.server.schemas import WaitlistIn, WaitlistList, WaitlistOut
 
 router = APIRouter(prefix="/api/waitlist", tags=["waitlist"])
 
 
-@router.post("", response_model=WaitlistOut, status_code=201, summary="Join (201; 200 when already listed)")
+@router.post(
+    "",
+    response_model=WaitlistOut,
+    status_code=201,
+    dependencies=[Depends(public_rate_limit)],
+    summary="Join (201; 200 when already listed; 429 past the per-address limit)",
+)
 async def join(body: WaitlistIn, state: State, response: Response) -> dict[str, Any]:
     from tokenbudget.core.tenants import normalise_email
 
