@@ -1,6 +1,6 @@
 """Benchmark: ingest throughput of POST /v1/events/batch into PostgreSQL, next to a raw psycopg COPY.
 
-    python benchmarks/bench_ingest.py [--events 100000] [--batch 500] [--clients 8] [--url POSTGRES_URL]
+    python benchmarks/bench_ingest.py [--events 100000] [--batch 500] [--clients 8] [--workers 1] [--url POSTGRES_URL]
 
 Starts ONE `tb serve` process (uvicorn, the real app, rate limit off) on a fresh PostgreSQL schema, then posts N
 synthetic events (the SDK's wire shape, distinct ids, 10 models, tags) in batches of --batch from --clients
@@ -100,7 +100,7 @@ def drop_schema(base: str, schema: str) -> None:
     engine.dispose()
 
 
-def start_server(db_url: str, home: str) -> tuple[subprocess.Popen, str]:
+def start_server(db_url: str, home: str, workers: int = 1) -> tuple[subprocess.Popen, str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -108,6 +108,7 @@ def start_server(db_url: str, home: str) -> tuple[subprocess.Popen, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENBUDGET_")}
     env.update(TOKENBUDGET_HOME=home, TOKENBUDGET_DATABASE_URL=db_url, TOKENBUDGET_RATE_LIMIT_PER_MINUTE="0")
     cmd = [sys.executable, "-m", "tokenbudget.cli", "serve", "--port", str(port), "--log-level", "warning"]
+    cmd += ["--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -154,9 +155,11 @@ def post_all(base: str, key: str, path: str, bodies: list[bytes], clients: int) 
 
 
 def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    """User + system CPU seconds a process and its live children (--workers) have used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(process_cpu_s(int(child)) for child in children)
 
 
 def machine_cpu_s() -> float:
@@ -214,6 +217,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (the target is for 1)")
     parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/tokenbudget_bench")
     args = parser.parse_args()
 
@@ -225,7 +229,7 @@ def main() -> None:
 
         with open_store(settings) as store:
             key = create_key(store, name="bench", user_email="bench@example.com", project="bench").key
-        proc, base = start_server(db_url, home)
+        proc, base = start_server(db_url, home, args.workers)
         try:
             run = uuid.uuid4().hex[:8]
             events = make_events(args.events, run)
@@ -253,7 +257,8 @@ def main() -> None:
     api_rate = args.events / elapsed
     copy_rate = args.events / copy_s
     print(
-        f"events: {args.events:,} in batches of {args.batch}, {args.clients} concurrent clients, 1 server process"
+        f"events: {args.events:,} in batches of {args.batch}, {args.clients} concurrent clients, "
+        f"{args.workers} server process{'es' if args.workers > 1 else ''}"
     )
     print(f"POST /v1/events/batch : {api_rate:>10,.0f} events/s  ({elapsed:.2f} s)")
     print(
