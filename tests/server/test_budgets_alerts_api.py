@@ -21,6 +21,12 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
+def server(make_server) -> LiveServer:
+    # The receivers of these tests listen on 127.0.0.1, a private address the server refuses by default.
+    return make_server(webhook_allow_private=True)
+
+
+@pytest.fixture
 def tenants(server: LiveServer) -> tuple[str, str]:
     ana = server.key("ana@example.com", project="ana-web")
     bob = server.key("bob@example.com", project="bob-app")
@@ -149,3 +155,53 @@ def test_alert_channels_and_history(server: LiveServer, tenants, receiver) -> No
         assert client.post(f"/api/alerts/channels/{channel['id']}/test").status_code == 404
     with server.client(ana) as client:
         assert client.delete(f"/api/alerts/channels/{channel['id']}").json() == {"deleted": "a"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/hook",
+        "http://localhost:8080/hook",  # a name, resolved (from /etc/hosts) to loopback
+        "http://10.1.2.3/hook",
+        "http://192.168.0.10/hook",
+        "http://169.254.169.254/latest/meta-data/",  # cloud metadata
+        "http://100.64.0.1/hook",  # shared address space
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",  # IPv4 loopback written as IPv6
+        "http://0.0.0.0/hook",
+    ],
+)
+def test_api_callers_cannot_point_channels_at_private_addresses(make_server, url: str) -> None:
+    server: LiveServer = make_server()  # TOKENBUDGET_WEBHOOK_ALLOW_PRIVATE unset
+    ana = server.key("ana@example.com", project="ana-web")
+    with server.client(ana) as client:
+        refused = client.post("/api/alerts/channels", json={"kind": "webhook", "url": url})
+        assert refused.status_code == 422, refused.text
+        assert "not a public address" in refused.json()["detail"]
+        # A public address is accepted (nothing is sent when a channel is added).
+        public = client.post(
+            "/api/alerts/channels", json={"kind": "webhook", "url": "https://93.184.216.34/x"}
+        )
+        assert public.status_code == 201, public.text
+        assert [c["url"] for c in client.get("/api/alerts/channels").json()["channels"]] == [
+            "https://93.184.216.34/x"
+        ]
+
+
+def test_test_send_rechecks_the_destination(make_server, receiver) -> None:
+    # A channel to a private address added by the database's owner (tb alerts add, not restricted) cannot be
+    # used by an API caller to probe that address.
+    server: LiveServer = make_server()
+    ana = server.key("ana@example.com", project="ana-web")
+    from tokenbudget.core.alerts import channels
+    from tokenbudget.core.store import alerts_repo
+
+    added = alerts_repo.add_channel(
+        server.store.engine,
+        channels.Channel(name="local", kind="webhook", url=receiver.url, secret=None, project="ana-web"),
+        datetime.now(timezone.utc),
+    )
+    with server.client(ana) as client:
+        tested = client.post(f"/api/alerts/channels/{added.id}/test")
+    assert tested.status_code == 422 and "not a public address" in tested.json()["detail"]
+    assert receiver.requests == []

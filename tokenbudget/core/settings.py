@@ -46,9 +46,10 @@ class Settings:
     max_body_bytes: int = 5 * 1024 * 1024  # also applied after gzip decompression
     max_batch_events: int = 1000
     rate_limit_per_minute: int = 1200  # per API key; 0 disables
-    public_rate_limit_per_minute: int = (
-        20  # per client IP on the endpoints without a key (waitlist); 0 disables
-    )
+    # Per client address on the endpoints that take no key (the waitlist); 0 disables.
+    public_rate_limit_per_minute: int = 20
+    # Alert channels added through the server's API may point at private addresses (see alerts/destinations.py).
+    webhook_allow_private: bool = False
     key_cache_ttl_s: float = 30.0  # how long another process may still accept a revoked key
     analytics_cache_ttl_s: float = 10.0  # Redis only
     # IANA time zone in which budget periods (day, week, month) start; budgets may override it.
@@ -109,6 +110,7 @@ class Settings:
             public_rate_limit_per_minute=_as_number(
                 pick("public_rate_limit_per_minute"), "public_rate_limit_per_minute", int, 20
             ),
+            webhook_allow_private=_as_bool(pick("webhook_allow_private"), "webhook_allow_private"),
             key_cache_ttl_s=_as_number(pick("key_cache_ttl_s"), "key_cache_ttl_s", float, 30.0),
             analytics_cache_ttl_s=_as_number(
                 pick("analytics_cache_ttl_s"), "analytics_cache_ttl_s", float, 10.0

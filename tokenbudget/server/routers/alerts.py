@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
-from tokenbudget.core.alerts import channels
+from tokenbudget.core.alerts import channels, destinations
 from tokenbudget.core.errors import NotFoundError
 from tokenbudget.core.keys import KeyIdentity
 from tokenbudget.core.store import alerts_repo
@@ -53,6 +53,11 @@ async def history(
     return {"alerts": found}
 
 
+def _check_destination(state: ServerState, url: str) -> None:
+    if not state.settings.webhook_allow_private:
+        destinations.check_public(url)
+
+
 @router.get("/channels")
 async def list_channels(state: State, identity: Caller) -> dict[str, Any]:
     found = await run_in_threadpool(alerts_repo.list_channels, state.store.engine, projects=identity.projects)
@@ -64,6 +69,7 @@ async def add_channel(body: ChannelIn, state: State, identity: Caller) -> dict[s
     def work() -> dict[str, Any]:
         kind = channels.check_kind(body.kind)
         url = channels.check_url(body.url)
+        _check_destination(state, url)
         project = body.project or identity.project
         if project is None:
             raise HTTPException(422, "project is required: this API key is not scoped to a project")
@@ -102,6 +108,7 @@ async def delete_channel(channel_id: int, state: State, identity: Caller) -> dic
 async def test_channel(channel_id: int, state: State, identity: Caller) -> dict[str, Any]:
     def work() -> dict[str, Any]:
         found = _visible(state, identity, channel_id)
+        _check_destination(state, found.url)  # again: the host's address may have changed since it was added
         try:
             status = channels.send(found, channels.test_payload(datetime.now(timezone.utc)), timeout_s=10)
         except channels.DeliveryError as exc:
