@@ -94,3 +94,70 @@ def test_report_remote_shows_the_same_totals(make_server, store_settings: Settin
     assert denied.returncode == 1 and "401" in denied.stderr and "invalid or missing API key" in denied.stderr
     nokey = run_tb([*args, "--remote", server.url], env)
     assert nokey.returncode == 1 and "API key" in nokey.stderr
+
+
+def test_export_remote_streams_the_servers_export(make_server, store_settings: Settings, tmp_path) -> None:
+    from tests.core.test_exports_pdf import pdf_text
+
+    server: LiveServer = make_server()
+    key = server.key("ana@example.com", project="web")
+    other = server.key("bob@example.com", project="bobs")
+    with server.client(key) as client:
+        rows = [
+            event(i, model=["gpt-4o", "claude-sonnet-4-5"][i % 2], feature=f"f{i % 3}") for i in range(40)
+        ]
+        assert client.post("/v1/events/batch", json={"events": rows}).json()["accepted"] == 40
+    with server.client(other) as client:
+        assert client.post("/v1/events", json=event(99)).json()["accepted"] == 1
+    env = _env(store_settings)
+    period = ["--period", "2026-11-01..2026-11-30"]
+    remote = ["--remote", server.url, "--api-key", key]
+
+    # Every call: the same bytes as a local export of the key's project, written atomically to the file.
+    local = run_tb(["export", "csv", *period, "--project", "web"], env)
+    out = tmp_path / "calls.csv"
+    fetched = run_tb(["export", "csv", *period, *remote, "-o", str(out)], {**env, "COLUMNS": "400"})
+    assert fetched.returncode == 0, fetched.stderr
+    assert out.read_text(encoding="utf-8") == local.stdout and local.stdout.count("\n") == 41
+    assert f"Wrote {out}" in fetched.stderr
+    # The breakdown, to stdout, with a filter.
+    summary = run_tb(
+        ["export", "csv", *period, "--summary", "--by", "feature", "--model", "gpt-4o", *remote], env
+    )
+    local_summary = run_tb(
+        ["export", "csv", *period, "--summary", "--by", "feature", "--model", "gpt-4o", "--project", "web"],
+        env,
+    )
+    assert summary.returncode == 0, summary.stderr
+    assert summary.stdout == local_summary.stdout and "f0" in summary.stdout
+    # The PDF is built by the server (this side needs no export extra) and covers ana's 40 calls only.
+    pdf = tmp_path / "report.pdf"
+    made = run_tb(["export", "pdf", *period, *remote, "-o", str(pdf)], env)
+    assert made.returncode == 0, made.stderr
+    from tokenbudget.core.analytics import EventFilter, build_report, money
+    from tokenbudget.core.periods import parse_period
+
+    text = pdf_text(pdf.read_bytes())
+    web = build_report(
+        server.store, parse_period("2026-11-01..2026-11-30"), EventFilter(project="web")
+    ).totals
+    assert pdf.read_bytes().startswith(b"%PDF") and web.requests == 40
+    assert f"exact ${money(web.cost_usd)}" in text and "projects web" in text, text
+    # A refused key: one clear line, exit 1, and no file (not even a partial one).
+    denied_out = tmp_path / "denied.csv"
+    denied = run_tb(
+        [
+            "export",
+            "csv",
+            *period,
+            "--remote",
+            server.url,
+            "--api-key",
+            "tb_ak_" + "0" * 32,
+            "-o",
+            str(denied_out),
+        ],
+        env,
+    )
+    assert denied.returncode == 1 and "401" in denied.stderr and "invalid or missing API key" in denied.stderr
+    assert not denied_out.exists() and list(tmp_path.glob("*.part")) == []

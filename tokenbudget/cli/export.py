@@ -14,12 +14,14 @@ import typer
 from tokenbudget.cli import context
 from tokenbudget.cli.base import new_typer
 from tokenbudget.cli.filters import (
+    ApiKeyOption,
     EnvOption,
     FeatureOption,
     ModelOption,
     PeriodOption,
     ProjectOption,
     ProviderOption,
+    RemoteOption,
     UserOption,
     event_filter,
 )
@@ -73,6 +75,8 @@ def export_csv(
     ),
     by: str = typer.Option("model", "--by", "-b", help="With --summary: the breakdown dimension."),
     output: str | None = typer.Option(None, "--output", "-o", help="Write to FILE (default: stdout)."),
+    remote: RemoteOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Every call in the period as one CSV row (all fields, exact costs), or the breakdown with --summary.
 
@@ -84,6 +88,8 @@ def export_csv(
       tb export csv --period mtd -o november.csv
 
       tb export csv --period 7d --project checkout --summary --by feature
+
+      tb export csv --period mtd --remote https://tb.internal -o november.csv   # the API key's projects
     """
     from tokenbudget.core.analytics import BREAKDOWN_DIMENSIONS
     from tokenbudget.core.errors import InvalidPeriodError
@@ -96,6 +102,13 @@ def export_csv(
     filters = event_filter(
         project=project, feature=feature, model=model, provider=provider, user=user, env=env
     )
+    if remote:
+        from tokenbudget.cli.remote import filter_params
+
+        params = {"period": period, **filter_params(filters), "summary": "true" if summary else None}
+        params["by"] = by if summary else None
+        _download(remote, api_key, "/api/exports/csv", params, output)
+        return
     store = context.get(ctx).store()
     if summary:
         text = summary_csv(store, the_period, filters, by=by)
@@ -135,6 +148,8 @@ def export_pdf(
         "-o",
         help="Write to FILE; '-' for stdout (default: tokenbudget-report-<period>-<date>.pdf).",
     ),
+    remote: RemoteOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """A PDF cost report: KPIs and change vs the previous period, daily spend, cost by model and feature, top users,
     budgets, price changes and unpriced calls.
@@ -142,6 +157,8 @@ def export_pdf(
     Examples:
 
       tb export pdf --period mtd --project checkout -o checkout-november.pdf
+
+      tb export pdf --period mtd --remote https://tb.internal --api-key tb_ak_...
     """
     from tokenbudget.core.errors import TokenBudgetError
     from tokenbudget.core.exports import gather_report_data
@@ -151,6 +168,14 @@ def export_pdf(
     filters = event_filter(
         project=project, feature=feature, model=model, provider=provider, user=user, env=env
     )
+    if output is None:
+        label = "".join(c if c.isalnum() or c in "-." else "-" for c in the_period.label)
+        output = f"tokenbudget-report-{label}-{datetime.now(timezone.utc):%Y-%m-%d}.pdf"
+    if remote:  # the server builds it (it needs the export extra, this machine does not)
+        from tokenbudget.cli.remote import filter_params
+
+        _download(remote, api_key, "/api/exports/pdf", {"period": period, **filter_params(filters)}, output)
+        return
     try:
         from tokenbudget.core.exports.pdf_report import build_pdf
     except ImportError:
@@ -158,9 +183,6 @@ def export_pdf(
     cli = context.get(ctx)
     data = gather_report_data(cli.store(), the_period, filters, default_timezone=_timezone(cli.settings))
     pdf = build_pdf(data)
-    if output is None:
-        label = "".join(c if c.isalnum() or c in "-." else "-" for c in the_period.label)
-        output = f"tokenbudget-report-{label}-{datetime.now(timezone.utc):%Y-%m-%d}.pdf"
     with _destination(output, binary=True) as out:
         out.write(pdf)
     if output != "-":
@@ -169,6 +191,21 @@ def export_pdf(
         console(stderr=True).print(
             f"Wrote {output} ({len(pdf) / 1024:,.0f} KiB, {data.totals.requests:,} calls)", markup=False
         )
+
+
+def _download(
+    remote: str, api_key: str | None, path: str, params: dict[str, Any], output: str | None
+) -> None:
+    """Stream the server's export into `output` (stdout or an atomic file), with a byte count on a terminal."""
+    from tokenbudget.cli.output import console, progress
+    from tokenbudget.cli.remote import download
+
+    bar = progress()
+    with bar, _destination(output, binary=True) as out:
+        task = bar.add_task("Downloading", total=None)
+        size = download(remote, api_key, path, params, out, lambda n: bar.update(task, completed=n))
+    if output not in (None, "-"):
+        console(stderr=True).print(f"Wrote {output} ({size / 1024:,.0f} KiB) from {remote}", markup=False)
 
 
 def _timezone(settings: Any) -> str:

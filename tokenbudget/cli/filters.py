@@ -24,6 +24,14 @@ ModelOption = Annotated[
 ProviderOption = Annotated[str | None, typer.Option("--provider", help="Only this provider.")]
 UserOption = Annotated[str | None, typer.Option("--user", help="Only this user_id.")]
 EnvOption = Annotated[str | None, typer.Option("--env", help="Only this environment tag.")]
+# Reading from a `tb serve` instead of the database (report, export, tui; see cli/remote.py).
+RemoteOption = Annotated[
+    str | None, typer.Option("--remote", help="Read from a `tb serve` at this URL instead of the database.")
+]
+ApiKeyOption = Annotated[
+    str | None,
+    typer.Option("--api-key", envvar="TOKENBUDGET_API_KEY", help="API key for --remote.", show_envvar=True),
+]
 
 
 def event_filter(

@@ -10,12 +10,14 @@ import typer
 from tokenbudget.cli import context
 from tokenbudget.cli.base import new_typer
 from tokenbudget.cli.filters import (
+    ApiKeyOption,
     EnvOption,
     FeatureOption,
     ModelOption,
     PeriodOption,
     ProjectOption,
     ProviderOption,
+    RemoteOption,
     UserOption,
     event_filter,
 )
@@ -45,12 +47,8 @@ def report(
         None, "--top", "-n", min=1, help="Show the N most expensive rows; the rest are folded into '(other)'."
     ),
     fmt: OutputFormat = format_option(),
-    remote: str | None = typer.Option(
-        None, "--remote", help="Read from a `tb serve` at this URL instead of the database."
-    ),
-    api_key: str | None = typer.Option(
-        None, "--api-key", envvar="TOKENBUDGET_API_KEY", help="API key for --remote.", show_envvar=True
-    ),
+    remote: RemoteOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Show total cost, requests and tokens in a period, the change against the previous period, and a breakdown.
 
@@ -76,11 +74,11 @@ def report(
     )
     if remote:
         # The server runs the same build_report over the key's projects; see cli/remote.py.
-        from tokenbudget.cli.remote import fetch_report, report_from_json
+        from tokenbudget.cli.remote import fetch_report, filter_params, report_from_json
 
-        params = {"period": period, "by": by, "top": top, **filters.as_dict()}
-        params["user"] = params.pop("user_id", None)
-        data = fetch_report(remote, api_key, params)
+        data = fetch_report(
+            remote, api_key, {"period": period, "by": by, "top": top, **filter_params(filters)}
+        )
         result = report_from_json(data)
     else:
         data = None

@@ -6,6 +6,7 @@ import typer
 
 from tokenbudget.cli import context
 from tokenbudget.cli.base import new_typer
+from tokenbudget.cli.filters import ApiKeyOption, RemoteOption
 
 app = new_typer()
 
@@ -20,12 +21,8 @@ def tui(
     project: str | None = typer.Option(None, "--project", help="Only this project."),
     feature: str | None = typer.Option(None, "--feature", help="Only this feature tag."),
     model: str | None = typer.Option(None, "--model", help="Only this model (as reported or as priced)."),
-    remote: str | None = typer.Option(
-        None, "--remote", help="Read from a `tb serve` at this URL instead of the database."
-    ),
-    api_key: str | None = typer.Option(
-        None, "--api-key", envvar="TOKENBUDGET_API_KEY", help="API key for --remote.", show_envvar=True
-    ),
+    remote: RemoteOption = None,
+    api_key: ApiKeyOption = None,
     demo: bool = typer.Option(
         False, "--demo", help="Show a throwaway store of demo calls, with new calls arriving live."
     ),
