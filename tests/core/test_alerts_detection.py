@@ -47,6 +47,26 @@ def test_each_threshold_alerts_once_per_period(store, event_factory) -> None:
     assert history[0]["period_start"] == "2026-12-01T00:00:00+00:00"
 
 
+def test_changing_the_limit_mid_period_re_arms_the_thresholds(store, event_factory) -> None:
+    store.insert_events([event_factory(cost=Decimal("120"), occurred_at=datetime(2026, 11, 2, tzinfo=UTC))])
+    store.save_budget(Budget("b", "global", None, "monthly", Decimal(100), thresholds=(50, 80, 100)))
+    assert [a.threshold_pct for a in detect(store, now=NOW)] == [50, 80, 100]
+    # Raised to $200: $120 is 60% of it, so 50% is crossed under the new limit (said once), 80 and 100 are not yet.
+    store.save_budget(Budget("b", "global", None, "monthly", Decimal(200), thresholds=(50, 80, 100)))
+    assert [a.threshold_pct for a in detect(store, now=NOW + timedelta(minutes=1))] == [50]
+    assert detect(store, now=NOW + timedelta(minutes=2)) == []
+    # Before the change, 80 and 100 would never have alerted again this month.
+    store.insert_events([event_factory(cost=Decimal("45"), occurred_at=NOW)])
+    # (The fast spend of the last days also makes the forecast reach the new limit: one forecast alert.)
+    later = detect(store, now=NOW + timedelta(minutes=3))
+    assert [(a.kind, a.threshold_pct) for a in later] == [("threshold", 80), ("forecast", 100)]
+    history = alerts_repo.list_alerts(store.engine)
+    assert sorted((a["kind"], a["threshold_pct"], Decimal(a["limit_usd"])) for a in history) == sorted(
+        [("threshold", t, Decimal(100)) for t in (50, 80, 100)]
+        + [("threshold", 50, Decimal(200)), ("threshold", 80, Decimal(200)), ("forecast", 100, Decimal(200))]
+    )
+
+
 def test_forecast_alert_fires_once_while_still_under_the_limit(store, event_factory) -> None:
     # 20/day lately, 40 spent, 100 limit: forecast well over 100, spend under every threshold.
     store.insert_events(
@@ -139,3 +159,35 @@ def test_the_unique_key_is_in_the_database(store, event_factory) -> None:
         pass
     else:
         raise AssertionError("a duplicate alert was stored")
+
+
+def test_migration_0006_keeps_existing_alerts_and_re_arms_on_a_new_limit(
+    store_settings, event_factory
+) -> None:
+    with open_store(store_settings, migrate=False) as old:
+        old.upgrade("0005_budgets_alerts")
+        old.insert_events([event_factory(cost=Decimal(60), occurred_at=datetime(2026, 11, 2, tzinfo=UTC))])
+        old.save_budget(Budget("m", "global", None, "monthly", Decimal(100), thresholds=(50,)))
+        with old.engine.begin() as conn:  # an alert as release 0005 stored it (same columns and types)
+            budget_id = conn.execute(sa.text("SELECT id FROM budgets WHERE name = 'm'")).scalar_one()
+            conn.execute(
+                sa.insert(alerts).values(
+                    budget_id=budget_id,
+                    kind="threshold",
+                    threshold_pct=50,
+                    period_start=datetime(2026, 11, 1, tzinfo=UTC),
+                    period_end=datetime(2026, 12, 1, tzinfo=UTC),
+                    spent_nanos=60 * 10**9,
+                    limit_nanos=100 * 10**9,
+                    message="crossed 50%",
+                    payload={},
+                    triggered_at=NOW,
+                )
+            )
+        old.upgrade()
+        assert old.current_revision() == old.head_revision() == "0006_alerts_rearm"
+        assert _count(old, alerts) == 1
+        assert detect(old, now=NOW) == []  # same period, same limit: already alerted
+        old.save_budget(Budget("m", "global", None, "monthly", Decimal(110), thresholds=(50,)))
+        assert [a.threshold_pct for a in detect(old, now=NOW)] == [50]
+        assert _count(old, alerts) == 2

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tokenbudget.core.alerts.channels import Channel, ChannelError
-from tokenbudget.core.store.schema import alert_channels, alert_deliveries, alerts, budgets
+from tokenbudget.core.store.schema import ALERT_KEY, alert_channels, alert_deliveries, alerts, budgets
 from tokenbudget.core.store.sql import dialect_insert, row_by_ref, rows_in_projects
 
 ERROR_MAX = 1000
@@ -91,9 +91,7 @@ def record_alert(
     """
     with engine.begin() as conn:
         stmt = dialect_insert(conn, alerts).values(**values)
-        stmt = stmt.on_conflict_do_nothing(
-            index_elements=["budget_id", "period_start", "kind", "threshold_pct"]
-        ).returning(alerts.c.id)
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(ALERT_KEY)).returning(alerts.c.id)
         alert_id = conn.execute(stmt).scalar()
         if alert_id is None:
             return None

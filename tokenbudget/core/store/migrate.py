@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from tokenbudget.core.errors import StoreError
 
-HEAD_REVISION = "0005_budgets_alerts"
+HEAD_REVISION = "0006_alerts_rearm"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Any constant works: it only has to be the same for every process that migrates this database.
 _PG_MIGRATION_LOCK = 7_402_611_938

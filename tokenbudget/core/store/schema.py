@@ -246,6 +246,7 @@ alert_channels = sa.Table(
     _created(),
 )
 
+ALERT_KEY = ("budget_id", "period_start", "kind", "threshold_pct", "limit_nanos")
 alerts = sa.Table(
     "alerts",
     metadata,
@@ -261,10 +262,9 @@ alerts = sa.Table(
     sa.Column("message", sa.String(1000), nullable=False),
     sa.Column("payload", json_type(), nullable=False),  # what the channels send, frozen at detection
     sa.Column("triggered_at", UTCDateTime(), nullable=False),
-    # The idempotency key: however many checkers see a crossing at once, the database keeps one alert.
-    sa.UniqueConstraint(
-        "budget_id", "period_start", "kind", "threshold_pct", name="uq_alerts_budget_period_kind_threshold"
-    ),
+    # The idempotency key: however many checkers see a crossing at once, the database keeps one alert. The limit
+    # is part of it, so that changing a budget's limit mid-period re-arms its thresholds (migration 0006).
+    sa.UniqueConstraint(*ALERT_KEY, name="uq_alerts_budget_period_kind_threshold_limit"),
 )
 
 alert_deliveries = sa.Table(
