@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.cli.runner import run_tb
 from tests.server.conftest import LiveServer, event
 from tokenbudget.core.settings import Settings
@@ -161,3 +163,48 @@ def test_export_remote_streams_the_servers_export(make_server, store_settings: S
     )
     assert denied.returncode == 1 and "401" in denied.stderr and "invalid or missing API key" in denied.stderr
     assert not denied_out.exists() and list(tmp_path.glob("*.part")) == []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_tb_serve_serves_until_stopped(store_settings: Settings, workers: int) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tests.server.conftest import free_socket
+    from tokenbudget.core.keys import create_key
+    from tokenbudget.core.store import open_store
+
+    with open_store(store_settings) as store:
+        key = create_key(store, name="k", user_email="ana@example.com", project="web", rounds=4).key
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENBUDGET_")} | _env(store_settings)
+    cmd = [sys.executable, "-m", "tokenbudget.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    proc = subprocess.Popen([*cmd, "--log-level", "warning"], env=env, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+            assert time.monotonic() < deadline, "tb serve did not become ready"
+            time.sleep(0.1)
+        headers = {"Authorization": f"Bearer {key}"}
+        posted = httpx.post(base + "/v1/events", json=event(1), headers=headers, timeout=10)
+        assert posted.status_code == 202 and posted.json()["accepted"] == 1
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=30)
+    assert code == 0
+    with open_store(store_settings) as store:
+        assert [e.event_id for e in store.iter_events()] == ["ev-1"]
