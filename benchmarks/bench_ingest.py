@@ -35,7 +35,7 @@ from tokenbudget.core.events import parse_event, price_event
 from tokenbudget.core.pricing import load_bundled_book
 from tokenbudget.core.settings import Settings
 from tokenbudget.core.store import open_store
-from tokenbudget.core.store.events_repo import ROW_COLUMNS, _row_values
+from tokenbudget.core.store.events_insert import ROW_COLUMNS, _row_values
 
 MODELS = [
     ("gpt-4o", "openai"),

@@ -113,8 +113,8 @@ sa.Index(
 ).ddl_if(dialect="postgresql")
 
 
-# Daily rollup of events, kept in step by every write path of the store (events_repo + rollups.py), so that a
-# report over whole days reads a few thousand rollup rows instead of every event. Key columns are NOT NULL with ''
+# Daily rollup of events, kept in step by every write path of the store (events_insert, events_repo + rollups.py),
+# so that a report over whole days reads a few thousand rollup rows instead of every event. Key columns are NOT NULL with ''
 # standing for "none" (SQL UNIQUE treats NULLs as distinct, which would break the upsert); events store NULL, never ''.
 # user_id is deliberately not a key (too many values): reports filtered or grouped by user read the events.
 ROLLUP_KEYS = ("day", "project", "provider", "model", "price_key", "feature", "env", "cost_status", "status")

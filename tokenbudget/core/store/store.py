@@ -11,9 +11,10 @@ import sqlalchemy as sa
 
 from tokenbudget.core.events import Event
 from tokenbudget.core.store import engine as _engine
-from tokenbudget.core.store import events_repo, price_history_repo, prices_repo, rollups
+from tokenbudget.core.store import events_insert, events_repo, price_history_repo, prices_repo, rollups
 from tokenbudget.core.store import migrate as _migrations
-from tokenbudget.core.store.events_repo import CostUpdate, InsertResult
+from tokenbudget.core.store.events_insert import InsertResult
+from tokenbudget.core.store.events_repo import CostUpdate
 
 if TYPE_CHECKING:
     from tokenbudget.core.analytics import EventFilter
@@ -30,7 +31,7 @@ class Store:
         self.engine = engine
         self.url: str = _engine.display_url(engine.url)
         self.dialect: str = engine.dialect.name
-        # This process's event writers take turns for the rollup write + COMMIT (see events_repo).
+        # This process's event writers take turns for the rollup write + COMMIT (see events_insert).
         self._rollup_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -61,7 +62,7 @@ class Store:
 
     # -- events -----------------------------------------------------------------------------------------------
     def insert_events(self, events: Iterable[Event], *, batch_size: int = 5000) -> InsertResult:
-        return events_repo.insert_events(self.engine, events, batch_size, self._rollup_lock)
+        return events_insert.insert_events(self.engine, events, batch_size, self._rollup_lock)
 
     def iter_events(
         self,
