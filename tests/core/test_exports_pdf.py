@@ -86,6 +86,8 @@ def test_pdf_carries_the_totals_and_renders(store: Any, event_factory: Any) -> N
     pdf = build_pdf(data)
     assert pdf.startswith(b"%PDF-") and 1 <= page_count(pdf) <= 4
     text = pdf_text(pdf)
+    pages = page_count(pdf)
+    assert all(f"page {n} of {pages}" in text for n in range(1, pages + 1))
     t = build_report(store, period, filters).totals
     assert f"exact ${money(t.cost_usd)}" in text
     assert usd(t.cost_usd) in text

@@ -344,7 +344,9 @@ def build_pdf(data: ReportData) -> bytes:
             # Kept together when it fits on a page; a longer section still splits (KeepTogether allows it).
             story.append(KeepTogether([Paragraph(heading, styles["h2"]), *body]))
     footer = f"TokenBudget · {data.scope} · {data.period.label}"
-    doc.build(story, onFirstPage=_footer(footer), onLaterPages=_footer(footer))
+    doc.build(
+        story, onFirstPage=_footer(footer), onLaterPages=_footer(footer), canvasmaker=_numbered_canvas()
+    )
     return out.getvalue()
 
 
@@ -361,7 +363,39 @@ def _footer(text: str) -> Any:
         y = 11 * mm
         canvas.line(doc.leftMargin, y + 3.5 * mm, doc.pagesize[0] - doc.rightMargin, y + 3.5 * mm)
         canvas.drawString(doc.leftMargin, y, text[:120])
-        canvas.drawRightString(doc.pagesize[0] - doc.rightMargin, y, f"page {doc.page}")
+        canvas.page_label_at = (doc.pagesize[0] - doc.rightMargin, y)  # "page N of M", once M is known
         canvas.restoreState()
 
     return draw
+
+
+def _numbered_canvas() -> type:
+    """A canvas that holds its pages back until the document ends, then writes "page N of M" on each."""
+    from reportlab.lib.colors import HexColor
+    from reportlab.pdfgen.canvas import Canvas
+
+    class NumberedCanvas(Canvas):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.page_label_at: tuple[float, float] | None = None
+            self._pages: list[tuple[dict[str, Any], tuple[float, float] | None]] = []
+
+        def showPage(self) -> None:  # reportlab's method name
+            self._pages.append((dict(self.__dict__), self.page_label_at))
+            self._startPage()
+            self.page_label_at = None
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for state, at in self._pages:
+                self.__dict__.update(state)
+                if at is not None:
+                    self.saveState()
+                    self.setFont(FONT, 7)
+                    self.setFillColor(HexColor(MUTED))
+                    self.drawRightString(at[0], at[1], f"page {self._pageNumber} of {total}")
+                    self.restoreState()
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
