@@ -13,8 +13,9 @@ app = new_typer()
 @app.command()
 def demo(
     ctx: typer.Context,
+    # 60 by default: `tb report --period 30d` then has a full previous period to compare with.
     days: int = typer.Option(
-        30, "--days", "-d", min=1, max=3650, help="How many days of history to generate."
+        60, "--days", "-d", min=1, max=3650, help="How many days of history to generate."
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same data."),
     reset: bool = typer.Option(False, "--reset", help="Delete earlier demo calls first."),
