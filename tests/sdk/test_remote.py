@@ -76,6 +76,24 @@ def test_other_4xx_is_not_retried_and_is_logged_once(receiver, tmp_path, sdk_war
     assert len([r for r in sdk_warnings.records if "HTTP 400" in r.getMessage()]) == 1
 
 
+def test_a_refused_key_spools_and_nothing_is_lost_once_it_works(receiver, tmp_path, sdk_warnings):
+    remote(receiver, tmp_path)
+    receiver.script.append((401, {}))  # e.g. a key not created yet on the server
+    refused = [tokenbudget.record(model="gpt-4o", input_tokens=n + 1) for n in range(3)]
+    assert tokenbudget.flush(timeout=10)
+    assert not receiver.events and spooled_events(tmp_path) == 3
+    assert len(receiver.requests) == 1  # not retried at once
+    assert any(
+        "HTTP 401" in r.getMessage() and "TOKENBUDGET_API_KEY" in r.getMessage() for r in sdk_warnings.records
+    )
+    later = tokenbudget.record(model="gpt-4o", input_tokens=9)  # the server takes the key now
+    deadline = time.monotonic() + 10
+    while len(receiver.events) < 4 and time.monotonic() < deadline:
+        tokenbudget.flush(timeout=1)
+    assert set(receiver.events) == {*refused, later}
+    assert receiver.duplicates == 0 and spooled_events(tmp_path) == 0
+
+
 def test_rejected_events_are_reported(receiver, tmp_path, sdk_warnings):
     remote(receiver, tmp_path)
     tokenbudget.record(

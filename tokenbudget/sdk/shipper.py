@@ -1,7 +1,9 @@
 """Remote mode: POST batches to `tb serve` (`/v1/events/batch`), gzip'd, with retries, spooling what cannot be sent.
 
-Retries network errors, 429 and 5xx with exponential backoff and full jitter, honouring `Retry-After`; any other
-4xx is final. Whatever is still unsent when the retry budget (or the flush deadline) runs out goes to the spool and
+Retries network errors, 429 and 5xx with exponential backoff and full jitter, honouring `Retry-After`. 401, 403
+and 404 say the configuration is wrong (key, project scope, endpoint): nothing is retried at once, the events are
+spooled and re-sent once the server takes them, so fixing the key loses nothing. Any other 4xx (the server will
+never take these events) is final. Whatever is still unsent when the retry budget (or the flush deadline) runs out goes to the spool and
 is re-sent, oldest first, once the server answers again. Event ids are client-generated, so a re-send the server
 already had is counted as a duplicate, not stored twice.
 """
@@ -21,6 +23,9 @@ from tokenbudget.sdk.wire import to_wire
 
 if TYPE_CHECKING:
     import httpx
+
+# Refusals that a fixed key, project or endpoint will turn into acceptance: spooled, not dropped.
+CONFIGURATION_ERRORS = frozenset({401, 403, 404})
 
 BATCH_PATH = "/v1/events/batch"
 USER_AGENT = "tokenbudget-python-sdk"
@@ -123,6 +128,20 @@ class RemoteShipper:
                     self._count(response, len(events))
                     return "sent"
                 problem = f"HTTP {status}"
+                if status in CONFIGURATION_ERRORS:
+                    warn_once(
+                        f"http-{status}",
+                        "tokenbudget: %s refused %d events with HTTP %d (%s); check TOKENBUDGET_API_KEY and "
+                        "TOKENBUDGET_ENDPOINT: the events are kept in %s and sent once the server takes them",
+                        self.url,
+                        len(events),
+                        status,
+                        response.text[:200],
+                        self.spool.directory,
+                    )
+                    self._unreachable = True
+                    self._next_probe = time.monotonic() + self.probe_interval
+                    return "retry-later"
                 if status != 429 and status < 500:
                     warn_once(
                         f"http-{status}",
