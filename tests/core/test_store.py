@@ -272,8 +272,8 @@ def test_empty_strings_are_stored_as_none(store, event_factory) -> None:
 
 
 def test_a_batch_the_database_refuses_leaves_nothing_and_the_next_one_lands(store, event_factory) -> None:
-    # The first batch of a fresh store also sets up the per-session staging of the PostgreSQL path; its rollback
-    # must not leave the store believing that staging exists.
+    # The first batch of a fresh store also creates the PostgreSQL path's staging table; its rollback takes the
+    # table with it, and the next batch must still land.
     refused = [event_factory(), event_factory(project=None)]  # NOT NULL: the whole batch is refused
     with pytest.raises(sa.exc.IntegrityError):
         store.insert_events(refused)

@@ -125,30 +125,28 @@ def _pg_ingest_statement(staging: str, columns: tuple[str, ...]) -> sa.Select[An
     return rollups.count_and_add_inserted(inserted)
 
 
-# In a pooled connection's info: the staging tables its session has, with their column type OIDs.
-_STAGING_KEY = "tb_staging_tables"
-
-# What staging hands to the locked part: the statement that ingests the staged rows, and what to call after COMMIT.
-_Staged = tuple[sa.Select[Any], Callable[[], None]]
+# In a pooled connection's info: the type OIDs of the COPY columns (column types never change under a process).
+_TYPES_KEY = "tb_copy_types"
 
 
-def _staging_types(conn: sa.Connection, staging: str) -> list[int]:
-    """Create the session's staging table for ROW_COLUMNS (tags as text) and return its column type OIDs."""
-    selected = ", ".join("tags::text AS tags" if name == "tags" else name for name in ROW_COLUMNS)
-    conn.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS SELECT {selected} FROM events WITH NO DATA"
-    )
-    found = conn.exec_driver_sql(
-        "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %(table)s::regclass AND attnum > 0",
-        {"table": staging},
-    )
-    oids = {name: int(oid) for name, oid in found}
-    return [oids[name] for name in ROW_COLUMNS]
+def _copy_types(conn: sa.Connection) -> list[int]:
+    """The PostgreSQL type of each of ROW_COLUMNS as staged (tags as text), read once per pooled connection."""
+    info = conn.connection.info
+    if _TYPES_KEY not in info:
+        from psycopg.postgres import types as builtin_types
+
+        found = conn.exec_driver_sql(
+            "SELECT attname, atttypid FROM pg_attribute "
+            "WHERE attrelid = 'events'::regclass AND attnum > 0 AND NOT attisdropped"
+        )
+        oids = {name: int(oid) for name, oid in found}
+        oids["tags"] = builtin_types["text"].oid
+        info[_TYPES_KEY] = [oids[name] for name in ROW_COLUMNS]
+    return list(info[_TYPES_KEY])
 
 
-def _pg_stage(conn: sa.Connection, rows: list[list[Any]]) -> _Staged:
-    """COPY the batch into a session temp table; returns the statement that ingests it (above) and what to
-    call once the transaction has committed.
+def _pg_stage(conn: sa.Connection, rows: list[list[Any]]) -> sa.Select[Any]:
+    """COPY the batch into a session temp table; returns the statement that ingests it (above).
 
     A multi-row VALUES list has one placeholder per cell (12,000 for 500 events): psycopg re-parses such a long
     statement on every execution and dumps every cell in Python, which was most of ingest time. COPY streams the
@@ -159,9 +157,13 @@ def _pg_stage(conn: sa.Connection, rows: list[list[Any]]) -> _Staged:
     names = ", ".join(ROW_COLUMNS)
     # Named after its columns: a pooled session that outlives a schema change gets a new table, not a stale one.
     staging = "tb_ingest_" + hashlib.sha1(f"{names} binary".encode()).hexdigest()[:10]
-    known: dict[str, list[int]] = conn.connection.info.setdefault(_STAGING_KEY, {})
-    # Once per pooled session, not once per batch (two round trips and a NOTICE each).
-    types = known.get(staging) or _staging_types(conn, staging)
+    selected = ", ".join("tags::text AS tags" if name == "tags" else name for name in ROW_COLUMNS)
+    # Every batch, in its own transaction (one short round trip): behind a pooler in transaction mode (PgBouncer)
+    # the next transaction may run in another server session, which would not have a table made earlier.
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS SELECT {selected} FROM events WITH NO DATA"
+    )
+    types = _copy_types(conn)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     encoded: dict[tuple[tuple[str, str], ...], str] = {}  # a batch's events mostly share a few tag sets
     with cursor.copy(f"COPY {staging} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
@@ -176,8 +178,7 @@ def _pg_stage(conn: sa.Connection, rows: list[list[Any]]) -> _Staged:
                 values[_TAGS_AT] = text
             copy.write_row(values)
     # No cleanup: ON COMMIT DELETE ROWS empties the table, and a rollback discards what was copied.
-    # Remembered only after COMMIT: a rolled-back transaction takes the CREATE TEMP TABLE with it.
-    return _pg_ingest_statement(staging, ROW_COLUMNS), lambda: known.setdefault(staging, types)
+    return _pg_ingest_statement(staging, ROW_COLUMNS)
 
 
 def insert_events(
@@ -201,23 +202,20 @@ def insert_events(
         now = datetime.now(timezone.utc)
         rows = [_row_values(event, now) for event in batch.values()]
 
-        def apply(conn: sa.Connection, staged: _Staged | None) -> tuple[int, Callable[[], None] | None]:
+        def apply(conn: sa.Connection, staged: sa.Select[Any] | None) -> int:
             if staged is not None:
-                statement, committed = staged
-                return int(conn.execute(statement).scalar_one()), committed
+                return int(conn.execute(staged).scalar_one())
             ids = [
                 row[0] for row in conn.execute(stmt, [dict(zip(ROW_COLUMNS, v, strict=True)) for v in rows])
             ]
             if ids:
                 rollups.add(conn, events.c.id.in_(ids))
-            return len(ids), None
+            return len(ids)
 
-        stage: Callable[[sa.Connection], _Staged | None] = (
+        stage: Callable[[sa.Connection], sa.Select[Any] | None] = (
             (lambda conn: _pg_stage(conn, rows)) if pg else (lambda conn: None)
         )
-        written, committed = staged_transaction(engine, stage, apply, rollup_lock or nullcontext())
-        if committed is not None:
-            committed()
+        written = staged_transaction(engine, stage, apply, rollup_lock or nullcontext())
         inserted += written
         duplicates += len(rows) - written
         batch.clear()
