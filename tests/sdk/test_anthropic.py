@@ -105,6 +105,16 @@ def test_with_raw_response_and_error(recorded, make_anthropic):
     assert (error.status, error.usage, error.tags["http_status"]) == ("error", Usage(), "500")
 
 
+def test_with_streaming_response_read_as_json_is_recorded(recorded, make_anthropic):
+    client = tokenbudget.wrap(make_anthropic())
+    with client.messages.with_streaming_response.create(
+        model="claude-sonnet-4-5", max_tokens=100, messages=MESSAGES
+    ) as response:
+        assert response.json()["usage"]["output_tokens"] == 250
+    [event] = recorded()
+    assert event.usage == CREATE_USAGE
+
+
 def test_async_create_and_stream(recorded, make_anthropic):
     plain, client = make_anthropic(asynchronous=True), tokenbudget.wrap(make_anthropic(asynchronous=True))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 from decimal import Decimal
 
 import openai
@@ -186,6 +187,31 @@ def test_with_raw_response_still_works_and_is_recorded(recorded, make_openai):
     assert len(list(raw_stream.parse())) == 6
     events = recorded()
     assert [e.usage for e in events] == [CHAT_CANONICAL, CHAT_CANONICAL]
+
+
+def test_with_streaming_response_read_as_json_or_bytes_is_recorded(recorded, make_openai):
+    client = tokenbudget.wrap(make_openai())
+    with client.chat.completions.with_streaming_response.create(model="gpt-4o", messages=MESSAGES) as response:
+        body = response.json()
+    assert body["usage"]["prompt_tokens"] == 1200
+    with client.embeddings.with_streaming_response.create(model="text-embedding-3-small", input="hi") as response:
+        assert json.loads(response.read())["usage"]["prompt_tokens"] == 812
+    with client.chat.completions.with_streaming_response.create(model="gpt-4o", messages=MESSAGES) as response:
+        parsed = response.parse()  # still recorded once, through parse()
+        response.json()
+    assert parsed.usage.prompt_tokens == 1200
+    events = recorded()
+    assert [e.usage for e in events] == [CHAT_CANONICAL, Usage(input_tokens=812), CHAT_CANONICAL]
+
+    async def main():
+        async_client = tokenbudget.wrap(make_openai(asynchronous=True))
+        async with async_client.chat.completions.with_streaming_response.create(
+            model="gpt-4o", messages=MESSAGES
+        ) as response:
+            return await response.text()
+
+    assert json.loads(asyncio.run(main()))["id"] == "chatcmpl-1"
+    assert [e.usage for e in recorded()][-1:] == [CHAT_CANONICAL]
 
 
 def test_api_error_is_recorded_and_reraised_unchanged(recorded, make_openai):

@@ -230,22 +230,79 @@ def _handle_parsed(parsed: Any, call: Call) -> Any:
     return parsed
 
 
-def _patch_parse(raw: Any, call: Call) -> None:
+def _patch_parse(raw: Any, call: Call, *, streamed: bool) -> None:
+    """Record when the caller gets the body: through parse(), or, for a response that is one JSON document
+    (not an SSE stream), through read()/json()/text() as `with_streaming_response` users often do."""
     original = raw.parse
+    readers = {} if streamed else {name: getattr(raw, name, None) for name in _BODY_READERS}
+    # parse() itself calls read(): while it runs, the readers must not record (nor parse again).
+    parsing = [False]
     if inspect.iscoroutinefunction(original):
 
         async def parse_async(*args: Any, **kwargs: Any) -> Any:
-            parsed = await original(*args, **kwargs)
+            parsing[0] = True
+            try:
+                parsed = await original(*args, **kwargs)
+            finally:
+                parsing[0] = False
             return _handle_parsed(parsed, call) if not kwargs.get("to") else parsed
 
         raw.__dict__["parse"] = parse_async
+        for name, reader in readers.items():
+            if inspect.iscoroutinefunction(reader):
+                raw.__dict__[name] = _async_reader(reader, parse_async, call, parsing)
     else:
 
         def parse(*args: Any, **kwargs: Any) -> Any:
-            parsed = original(*args, **kwargs)
+            parsing[0] = True
+            try:
+                parsed = original(*args, **kwargs)
+            finally:
+                parsing[0] = False
             return _handle_parsed(parsed, call) if not kwargs.get("to") else parsed
 
         raw.__dict__["parse"] = parse
+        for name, reader in readers.items():
+            if callable(reader) and not inspect.iscoroutinefunction(reader):
+                raw.__dict__[name] = _sync_reader(reader, parse, call, parsing)
+
+
+# The ways an APIResponse hands out a whole body besides parse() (openai and anthropic alike).
+_BODY_READERS = ("read", "json", "text")
+
+
+def _sync_reader(
+    reader: Callable[..., Any], parse: Callable[..., Any], call: Call, parsing: list[bool]
+) -> Callable[..., Any]:
+    def read_and_record(*args: Any, **kwargs: Any) -> Any:
+        body = reader(*args, **kwargs)
+        if not call.done and not parsing[0]:
+            try:
+                parse()  # records (the body is read now; parse() reuses it and caches what it returns)
+            except Exception:
+                warn_once(
+                    "capture-body", "tokenbudget: reading usage from a response body failed", exc_info=True
+                )
+        return body
+
+    return read_and_record
+
+
+def _async_reader(
+    reader: Callable[..., Any], parse: Callable[..., Any], call: Call, parsing: list[bool]
+) -> Callable[..., Any]:
+    async def read_and_record(*args: Any, **kwargs: Any) -> Any:
+        body = await reader(*args, **kwargs)
+        if not call.done and not parsing[0]:
+            try:
+                await parse()
+            except Exception:
+                warn_once(
+                    "capture-body", "tokenbudget: reading usage from a response body failed", exc_info=True
+                )
+        return body
+
+    return read_and_record
 
 
 def finish_sync(result: Any, call: Call, kwargs: dict[str, Any]) -> Any:
@@ -261,7 +318,7 @@ def finish_sync(result: Any, call: Call, kwargs: dict[str, Any]) -> Any:
             ):
                 call.response(result.parse())  # the body is already read; parse() caches what it returns
             else:
-                _patch_parse(result, call)
+                _patch_parse(result, call, streamed=bool(kwargs.get("stream")))
             return result
         call.response(result)
     except Exception:
@@ -275,7 +332,7 @@ async def finish_async(result: Any, call: Call, kwargs: dict[str, Any]) -> Any:
             if _raw_mode(kwargs) == "raw" and not kwargs.get("stream"):
                 call.response(await result.parse())
             else:
-                _patch_parse(result, call)
+                _patch_parse(result, call, streamed=bool(kwargs.get("stream")))
             return result
     except Exception:
         warn_once("capture-result", "tokenbudget: recording a call failed", exc_info=True)
