@@ -191,12 +191,18 @@ def test_with_raw_response_still_works_and_is_recorded(recorded, make_openai):
 
 def test_with_streaming_response_read_as_json_or_bytes_is_recorded(recorded, make_openai):
     client = tokenbudget.wrap(make_openai())
-    with client.chat.completions.with_streaming_response.create(model="gpt-4o", messages=MESSAGES) as response:
+    with client.chat.completions.with_streaming_response.create(
+        model="gpt-4o", messages=MESSAGES
+    ) as response:
         body = response.json()
     assert body["usage"]["prompt_tokens"] == 1200
-    with client.embeddings.with_streaming_response.create(model="text-embedding-3-small", input="hi") as response:
+    with client.embeddings.with_streaming_response.create(
+        model="text-embedding-3-small", input="hi"
+    ) as response:
         assert json.loads(response.read())["usage"]["prompt_tokens"] == 812
-    with client.chat.completions.with_streaming_response.create(model="gpt-4o", messages=MESSAGES) as response:
+    with client.chat.completions.with_streaming_response.create(
+        model="gpt-4o", messages=MESSAGES
+    ) as response:
         parsed = response.parse()  # still recorded once, through parse()
         response.json()
     assert parsed.usage.prompt_tokens == 1200
