@@ -7,7 +7,7 @@ from decimal import Decimal
 from tokenbudget.core.analytics import EventFilter, totals
 from tokenbudget.core.periods import parse_period
 from tokenbudget.core.pricing import CustomPrice, load_bundled_book
-from tokenbudget.core.reprice import plan_reprice
+from tokenbudget.core.reprice import plan_reprice, reprice_updates
 from tokenbudget.core.usage import Usage
 
 
@@ -33,7 +33,7 @@ def test_plan_prices_unpriced_calls_and_writes_nothing_until_applied(store, even
     assert dict(plan.still_unpriced) == {"mystery": 1}
     assert totals(store, everything, EventFilter()).unpriced_requests == 3  # a plan writes nothing
 
-    assert store.update_costs(plan.updates) == 2
+    assert store.update_costs(reprice_updates(store, book, everything, EventFilter())) == 2
     after = totals(store, everything, EventFilter())
     assert after.unpriced_requests == 1
     assert after.cost_usd == Decimal("1") + Decimal("2") + Decimal("6")
@@ -42,5 +42,25 @@ def test_plan_prices_unpriced_calls_and_writes_nothing_until_applied(store, even
     # gpt-4o gets today's price; the client-reported call of an unknown model keeps its figure
     assert set(full.models) == {"gpt-4o"}
     assert full.models["gpt-4o"].new_cost == Decimal("2.5") + Decimal("10")
-    store.update_costs(full.updates)
+    store.update_costs(reprice_updates(store, book, everything, EventFilter(), everything=True))
     assert plan_reprice(store, book, everything, EventFilter(), everything=True).changed == 0
+
+
+def test_reprice_streams_while_it_writes_across_many_pages(store, event_factory) -> None:
+    # More calls than one read page (2,000) and one write batch (5,000): the pages are read while earlier
+    # ones are being re-priced, and each newly priced call leaves the "unpriced" filter behind the cursor.
+    from tokenbudget.core.usage import Usage
+
+    usage = Usage(input_tokens=1000, output_tokens=500)
+    store.insert_events(
+        [event_factory(model="acme-llm-2", provider=None, usage=usage, cost=None) for _ in range(12_345)]
+    )
+    book = load_bundled_book().with_custom_prices(
+        [CustomPrice(model="acme-llm-2", input_per_token=Decimal("1e-6"), output_per_token=Decimal("2e-6"))]
+    )
+    everything = parse_period("all")
+    updates = reprice_updates(store, book, everything, EventFilter())
+    assert iter(updates) is updates  # a generator: nothing is computed or held before it is consumed
+    assert store.update_costs(updates) == 12_345
+    after = totals(store, everything, EventFilter())
+    assert after.unpriced_requests == 0 and after.cost_usd == Decimal("0.002") * 12_345

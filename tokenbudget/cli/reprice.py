@@ -37,29 +37,25 @@ def reprice(
     rewrites history: the difference is shown first, and nothing is written with --dry-run.
     """
     from tokenbudget.core.periods import parse_period
-    from tokenbudget.core.reprice import plan_reprice
+    from tokenbudget.core.reprice import plan_reprice, reprice_updates
 
     cli = context.get(ctx)
     store = cli.store()
-    plan = plan_reprice(
-        store,
-        cli.book(),
-        parse_period(period),
-        event_filter(project=project, model=model),
-        everything=everything,
-    )
-    updates = plan.updates
+    book, the_period = cli.book(), parse_period(period)
+    filters = event_filter(project=project, model=model)
+    plan = plan_reprice(store, book, the_period, filters, everything=everything)
     if fmt is OutputFormat.json:
         from tokenbudget.cli.output import print_json
 
-        print_json({**plan.to_json(), "dry_run": dry_run, "written": 0 if dry_run else len(updates)})
+        print_json({**plan.to_json(), "dry_run": dry_run, "written": 0 if dry_run else plan.changed})
     else:
         _render(plan)
-    if dry_run or not updates:
+    if dry_run or not plan.changed:
         return
     if not yes and sys.stdin.isatty() and fmt is OutputFormat.table:
-        typer.confirm(f"Write new costs for {len(updates):,} call(s)?", abort=True)
-    written = store.update_costs(updates)
+        typer.confirm(f"Write new costs for {plan.changed:,} call(s)?", abort=True)
+    # Computed again while written, a page at a time: constant memory for any number of calls.
+    written = store.update_costs(reprice_updates(store, book, the_period, filters, everything=everything))
     if fmt is OutputFormat.table:
         typer.echo(f"Re-priced {written:,} call(s).")
 
