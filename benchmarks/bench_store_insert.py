@@ -29,8 +29,7 @@ from tokenbudget.core.events import parse_event, price_event
 from tokenbudget.core.pricing import load_bundled_book
 from tokenbudget.core.settings import Settings
 from tokenbudget.core.store import open_store
-from tokenbudget.core.store.events_insert import ROW_COLUMNS, _row_values
-from tokenbudget.core.store.schema import events as events_table
+from tokenbudget.core.store.events_insert import ROW_COLUMNS, _row_values, sqlite_converters
 
 
 def timed_inserts(settings: Settings, priced: list, batch: int) -> float:
@@ -45,13 +44,14 @@ def sqlite_baseline(path: str, priced: list, batch: int) -> float:
     """Plain executemany INSERTs (values converted as SQLAlchemy stores them) into a copy of events."""
     from sqlalchemy.dialects import sqlite
 
-    dialect = sqlite.dialect()
-    converters = [events_table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in ROW_COLUMNS]
+    converters = sqlite_converters(sqlite.dialect())
     now = datetime.now(timezone.utc)
     rows = []
     for event in priced:
         values = _row_values(event, now)
-        rows.append([c(v) if c else v for c, v in zip(converters, values, strict=True)])
+        for at, convert in converters:
+            values[at] = convert(values[at])
+        rows.append(values)
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")

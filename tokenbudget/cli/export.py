@@ -181,7 +181,7 @@ def export_pdf(
     except ImportError:
         raise TokenBudgetError(EXTRA_HINT) from None
     cli = context.get(ctx)
-    data = gather_report_data(cli.store(), the_period, filters, default_timezone=_timezone(cli.settings))
+    data = gather_report_data(cli.store(), the_period, filters, default_timezone=cli.settings.timezone)
     pdf = build_pdf(data)
     with _destination(output, binary=True) as out:
         out.write(pdf)
@@ -206,8 +206,3 @@ def _download(
         size = download(remote, api_key, path, params, out, lambda n: bar.update(task, completed=n))
     if output not in (None, "-"):
         console(stderr=True).print(f"Wrote {output} ({size / 1024:,.0f} KiB) from {remote}", markup=False)
-
-
-def _timezone(settings: Any) -> str:
-    # Budgets may carry a default time zone in the settings (budgets module); UTC otherwise.
-    return str(getattr(settings, "timezone", None) or getattr(settings, "default_timezone", None) or "UTC")

@@ -44,6 +44,7 @@ EVENT_FIELDS: tuple[str, ...] = (
     *TOKEN_FIELDS,
 )
 MAX_TEXT = 200  # longest tag / name we keep; longer values are a client bug, not data
+MAX_ID = 64  # event_id and provider are stored in columns this wide (schema.py uses these constants)
 
 
 # EventInput and Event are built once per ingested call (millions a day), so they are plain slotted dataclasses:
@@ -105,9 +106,9 @@ def utc(dt: datetime) -> datetime:
 
 
 _FIELD_SET = frozenset(EVENT_FIELDS)
-# Fields stored in columns narrower than MAX_TEXT (schema.py): refused here, one event at a time, rather than
-# failing the database insert of a whole batch.
-_TEXT_LIMITS: Mapping[str, int] = {"event_id": 64, "provider": 64, "service_tier": 16}
+# Fields stored in columns narrower than MAX_TEXT: refused here, one event at a time, rather than failing the
+# database insert of a whole batch. (service_tier is checked against its few values by Usage.)
+_TEXT_LIMITS: Mapping[str, int] = {"event_id": MAX_ID, "provider": MAX_ID}
 
 
 def _missing(value: Any) -> bool:
@@ -134,7 +135,7 @@ def parse_event(data: Mapping[str, Any], *, now: datetime | None = None) -> Even
     counts = {}
     for name in TOKEN_FIELDS:
         value = get(name)
-        if value is not None and value != "":
+        if not _missing(value):
             counts[name] = _count(value, name)
     try:
         usage = Usage(**counts, service_tier=_text(get("service_tier"), "service_tier") or "standard")

@@ -37,15 +37,8 @@ class Usage:
     service_tier: ServiceTier = "standard"
 
     def __post_init__(self) -> None:
-        counts = (
-            self.input_tokens,
-            self.cache_read_input_tokens,
-            self.cache_write_input_tokens,
-            self.cache_write_1h_input_tokens,
-            self.output_tokens,
-            self.reasoning_tokens,
-        )  # TOKEN_FIELDS' order
-        for name, value in zip(TOKEN_FIELDS, counts, strict=True):
+        for name in TOKEN_FIELDS:
+            value = getattr(self, name)
             # `type is int` first: the common case in one check (bool is an int subclass and is refused below).
             if type(value) is not int and (isinstance(value, bool) or not isinstance(value, int)):
                 raise InvalidUsageError(f"{name} must be a whole number, got {value!r}")

@@ -1,4 +1,5 @@
-"""Tuning for a process that serves only this app (`tb serve`, each `--workers` process); never used in tests.
+"""Tuning for a process that serves only this app (`tb serve`, each `--workers` process), never for an app
+built inside another program (the tests' in-process servers).
 
 Python's cyclic garbage collector walks every tracked object of the heap on a full collection. A server heap is
 ~150,000 long-lived objects (FastAPI, pydantic, SQLAlchemy, the price book) and an ingest batch allocates

@@ -1,4 +1,4 @@
-"""Per-key rate limits: fixed one-minute windows, in-process or shared through Redis.
+"""Rate limits (per API key; per client address on the public endpoints): fixed one-minute windows, in-process or shared through Redis.
 
 Fixed windows rather than a token bucket: one INCR per request in Redis, and the same arithmetic in both
 implementations, so several `tb serve` processes sharing one Redis enforce exactly one limit per key.
@@ -9,12 +9,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from tokenbudget.server.redis_guard import RedisGuard, RedisUnavailable
-
-if TYPE_CHECKING:
-    from tokenbudget.core.settings import Settings
 
 WINDOW_S = 60
 
@@ -77,10 +74,10 @@ class RedisRateLimiter:
         return None if requests <= self.limit else _retry_after(now)
 
 
-def make_rate_limiter(limit: int, settings: Settings, redis: RedisGuard | None) -> RateLimiter:
+def make_rate_limiter(limit: int, redis_prefix: str, redis: RedisGuard | None) -> RateLimiter:
     """`limit` requests per minute per subject (0: unlimited), shared through Redis when there is one."""
     if limit <= 0:
         return Unlimited()
     if redis is not None:
-        return RedisRateLimiter(redis, settings.redis_prefix, limit)
+        return RedisRateLimiter(redis, redis_prefix, limit)
     return MemoryRateLimiter(limit)

@@ -113,8 +113,10 @@ class ServerState:
             settings=settings,
             store=store,
             authenticator=Authenticator(store, settings.key_cache_ttl_s),
-            limiter=make_rate_limiter(settings.rate_limit_per_minute, settings, guard),
-            public_limiter=make_rate_limiter(settings.public_rate_limit_per_minute, settings, guard),
+            limiter=make_rate_limiter(settings.rate_limit_per_minute, settings.redis_prefix, guard),
+            public_limiter=make_rate_limiter(
+                settings.public_rate_limit_per_minute, settings.redis_prefix, guard
+            ),
             cache=AnalyticsCache(guard, settings.redis_prefix, settings.analytics_cache_ttl_s),
             books=BookSource(store),
             alerts=AlertWorker(store, default_timezone=settings.timezone),

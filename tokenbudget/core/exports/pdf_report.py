@@ -378,17 +378,18 @@ def _numbered_canvas() -> type:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.page_label_at: tuple[float, float] | None = None
-            self._pages: list[tuple[dict[str, Any], tuple[float, float] | None]] = []
+            self._pages: list[dict[str, Any]] = []
 
         def showPage(self) -> None:  # reportlab's method name
-            self._pages.append((dict(self.__dict__), self.page_label_at))
+            self._pages.append(dict(self.__dict__))
             self._startPage()
             self.page_label_at = None
 
         def save(self) -> None:
             total = len(self._pages)
-            for state, at in self._pages:
+            for state in self._pages:
                 self.__dict__.update(state)
+                at = self.page_label_at
                 if at is not None:
                     self.saveState()
                     self.setFont(FONT, 7)

@@ -1,8 +1,8 @@
 """Storing new events: idempotent on event_id, one transaction per batch, the daily rollup kept in step.
 
-SQLite: one executemany INSERT ... ON CONFLICT DO NOTHING RETURNING id, then the rollup from those ids.
-PostgreSQL: binary COPY into a session staging table, then ONE statement that inserts, keeps the rollup from its
-RETURNING rows and counts them (docs/server.md, "Ingest"). Never one ORM object per event.
+SQLite: multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING id straight to sqlite3, then the rollup from those
+ids. PostgreSQL: binary COPY into a session staging table, then ONE statement that inserts, keeps the rollup from
+its RETURNING rows and counts them (docs/server.md, "Ingest"). Never one ORM object per event.
 """
 
 from __future__ import annotations
@@ -108,14 +108,19 @@ def _sqlite_insert_sql(rows: int) -> str:
     )
 
 
-def _sqlite_insert(conn: sa.Connection, rows: list[list[Any]]) -> list[int]:
-    """The batch as multi-row INSERTs straight to sqlite3, each value converted by its column's own SQLAlchemy
-    bind processor (the stored text of timestamps and JSON is exactly what SQLAlchemy writes and reads back):
-    SQLAlchemy's per-row statement machinery was about half of SQLite's insert time."""
-    dialect = conn.dialect
-    # dialect_impl: the SQLite flavour of each type (e.g. its DATETIME text format), as SQLAlchemy itself binds it.
+@functools.lru_cache(maxsize=4)
+def sqlite_converters(dialect: sa.Dialect) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """(position in ROW_COLUMNS, SQLAlchemy's own bind processor) for each column whose value SQLite stores
+    converted. dialect_impl: the SQLite flavour of each type (e.g. its DATETIME text format)."""
     processors = [events.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in ROW_COLUMNS]
-    converters = [(at, convert) for at, convert in enumerate(processors) if convert is not None]
+    return tuple((at, convert) for at, convert in enumerate(processors) if convert is not None)
+
+
+def _sqlite_insert(conn: sa.Connection, rows: list[list[Any]]) -> list[int]:
+    """The batch as multi-row INSERTs straight to sqlite3, each value converted as SQLAlchemy would (the stored
+    text of timestamps and JSON is exactly what SQLAlchemy writes and reads back): SQLAlchemy's per-row statement
+    machinery was about half of SQLite's insert time."""
+    converters = sqlite_converters(conn.dialect)
     ids: list[int] = []
     for start in range(0, len(rows), _SQLITE_ROWS_PER_STATEMENT):
         chunk = rows[start : start + _SQLITE_ROWS_PER_STATEMENT]
@@ -129,24 +134,39 @@ def _sqlite_insert(conn: sa.Connection, rows: list[list[Any]]) -> list[int]:
     return ids
 
 
-@functools.lru_cache(maxsize=16)
-def _pg_ingest_statement(staging: str, columns: tuple[str, ...]) -> sa.Select[Any]:
-    """INSERT the staged rows into events (duplicates skipped), add the written ones to the rollup, count them.
+@dataclass(frozen=True)
+class _PgIngest:
+    """The SQL of a PostgreSQL batch, built once (statement objects are immutable)."""
 
-    One statement and one round trip; the rollup sums come from the INSERT's RETURNING (the rows really written),
-    so they are not read back from events. Statement objects are immutable: built once per column set.
-    """
-    staged = sa.table(staging, *(sa.column(name) for name in columns))
-    # The staging table holds the tags as JSON text (see _pg_stage).
+    create_staging: str  # the session temp table the batch is COPYed into (tags as JSON text)
+    copy: str
+    # INSERT the staged rows into events (duplicates skipped), add the written ones to the rollup, count them: one
+    # statement and one round trip; the rollup sums come from the INSERT's RETURNING (the rows really written),
+    # so they are not read back from events.
+    ingest: sa.Select[Any]
+
+
+@functools.cache
+def _pg_ingest() -> _PgIngest:
+    names = ", ".join(ROW_COLUMNS)
+    # Named after its columns: a pooled session that outlives a schema change gets a new table, not a stale one.
+    staging = "tb_ingest_" + hashlib.sha1(f"{names} binary".encode()).hexdigest()[:10]
+    selected = ", ".join("tags::text AS tags" if name == "tags" else name for name in ROW_COLUMNS)
+    staged = sa.table(staging, *(sa.column(name) for name in ROW_COLUMNS))
     values = [sa.cast(c, postgresql.JSONB) if c.name == "tags" else c for c in staged.c]
     inserted = (
         postgresql.insert(events)
-        .from_select(list(columns), sa.select(*values))
+        .from_select(list(ROW_COLUMNS), sa.select(*values))
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(*(events.c[name] for name in rollups.SOURCE_COLUMNS))
         .cte("inserted")
     )
-    return rollups.count_and_add_inserted(inserted)
+    return _PgIngest(
+        create_staging=f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS "
+        f"AS SELECT {selected} FROM events WITH NO DATA",
+        copy=f"COPY {staging} ({names}) FROM STDIN (FORMAT BINARY)",
+        ingest=rollups.count_and_add_inserted(inserted),
+    )
 
 
 # In a pooled connection's info: the type OIDs of the COPY columns (column types never change under a process).
@@ -191,23 +211,18 @@ def _pg_stage(conn: sa.Connection, rows: list[list[Any]]) -> sa.Select[Any]:
     a sixth of the server's ingest time); the temp table (no indexes, emptied at commit) costs next to nothing.
     Runs inside the caller's transaction (same DBAPI connection), so a failed batch leaves nothing behind.
     """
-    names = ", ".join(ROW_COLUMNS)
-    # Named after its columns: a pooled session that outlives a schema change gets a new table, not a stale one.
-    staging = "tb_ingest_" + hashlib.sha1(f"{names} binary".encode()).hexdigest()[:10]
-    selected = ", ".join("tags::text AS tags" if name == "tags" else name for name in ROW_COLUMNS)
+    plan = _pg_ingest()
     # Every batch, in its own transaction (one short round trip): behind a pooler in transaction mode (PgBouncer)
     # the next transaction may run in another server session, which would not have a table made earlier.
-    conn.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS SELECT {selected} FROM events WITH NO DATA"
-    )
+    conn.exec_driver_sql(plan.create_staging)
     types = _copy_types(conn)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {staging} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+    with cursor.copy(plan.copy) as copy:
         copy.set_types(types)
         for values in rows:
             copy.write_row(values)
     # No cleanup: ON COMMIT DELETE ROWS empties the table, and a rollback discards what was copied.
-    return _pg_ingest_statement(staging, ROW_COLUMNS)
+    return plan.ingest
 
 
 def insert_events(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tokenbudget.core.events import MAX_ID, MAX_TEXT
 from tokenbudget.core.store.types import UTCDateTime, big_pk, json_type
 
 NAMING = {
@@ -18,7 +19,7 @@ NAMING = {
 }
 metadata = sa.MetaData(naming_convention=NAMING)
 
-TEXT = 200  # the longest name/tag an event may carry (events.MAX_TEXT)
+TEXT = MAX_TEXT  # the longest name/tag an event may carry
 
 
 def _pk() -> sa.Column[int]:
@@ -37,10 +38,10 @@ events = sa.Table(
     "events",
     metadata,
     _pk(),
-    sa.Column("event_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("event_id", sa.String(MAX_ID), nullable=False, unique=True),
     sa.Column("occurred_at", UTCDateTime(), nullable=False),
     sa.Column("project", sa.String(TEXT), nullable=False),
-    sa.Column("provider", sa.String(64)),
+    sa.Column("provider", sa.String(MAX_ID)),
     sa.Column("model", sa.String(TEXT), nullable=False),  # as the source reported it
     sa.Column("price_key", sa.String(TEXT)),  # the price-table key that priced it (NULL when unpriced)
     _tokens("input_tokens"),
