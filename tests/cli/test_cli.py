@@ -27,6 +27,15 @@ def test_version_and_help_are_instant_and_touch_no_store(tb_env):
     assert not any(Path(tb_env["TOKENBUDGET_HOME"]).rglob("*.db")), "--help must not create a store"
 
 
+def test_demo_defaults_to_sixty_days_so_a_30_day_report_has_a_previous_period(tb_env):
+    # The README's first command: `tb demo && tb report --period 30d`.
+    demo = run_tb(["demo", "--scale", "0.2"], tb_env)
+    assert demo.returncode == 0 and "over 60 day(s)" in demo.stdout, demo.stderr
+    data = run_tb(["report", "--period", "30d", "--format", "json"], tb_env).json()
+    previous, current = data["previous"], data["totals"]
+    assert previous["requests"] > 0.5 * current["requests"]  # a full period to compare with, not a sliver
+
+
 def test_demo_then_report_json_matches_import_of_same_store(tb_env):
     demo = run_tb(["demo", "--days", "10", "--seed", "7"], tb_env)
     assert demo.returncode == 0, demo.stderr

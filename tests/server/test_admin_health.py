@@ -70,6 +70,7 @@ def test_health_and_readiness(server: LiveServer) -> None:
         assert client.get("/healthz").json() == {"status": "ok"}
         ready = client.get("/readyz").json()
         assert ready["status"] == "ready" and ready["revision"] == ready["head_revision"]
+        assert ready["redis"] is None  # no TOKENBUDGET_REDIS_URL: nothing to report (README, /readyz)
 
 
 def test_cors_open_by_default_and_restricted_when_configured(make_server) -> None:
